@@ -60,7 +60,7 @@ fetch_jars() {
     mvn -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
         -DoutputDirectory="$libs" </dev/null 2>&1 | tee "$mvn_log" \
         | { grep --line-buffered -E '^\[INFO\] Downloaded from' || true; } \
-        | sed -u 's/^\[INFO\] Downloaded from [^:]*: /kafka:   /' || true
+        | sed -u -E 's#^\[INFO\] Downloaded from [^:]*: .*/([^/]+) \((.*)\)$#kafka:   \1 (\2)#' || true
     grep -q 'BUILD SUCCESS' "$mvn_log" || { say "Maven could not fetch the jars; see $mvn_log"; exit 1; }
     echo "$want" >"$stamp"
     say "$(find "$libs" -name '*.jar' | wc -l) jars in $libs"
@@ -111,6 +111,15 @@ format_storage() {
         || { say "formatting the storage failed; see $out_file"; exit 1; }
 }
 
+# Did the broker log "Kafka Server started" after byte <offset> of kafka.log? (A rolled-over log is
+# smaller than the offset: then the whole new file is this run's.)
+started_since() {
+    local offset=$1
+    [[ -f $log_file ]] || return 1
+    (($(stat -c %s "$log_file") >= offset)) || offset=0
+    tail -c +$((offset + 1)) "$log_file" | grep -q 'Kafka Server started'
+}
+
 up() {
     if pid="$(running_pid)"; then
         say "already running (pid $pid) on $HOST:$PORT"
@@ -129,6 +138,9 @@ up() {
     say "starting the broker (log: $log_file)"
     local started_at=$SECONDS
     : >"$out_file"
+    # kafka.log keeps earlier runs: only what this run appends counts as its start-up message.
+    local log_offset=0
+    [[ -f $log_file ]] && log_offset="$(stat -c %s "$log_file")"
     # setsid + nohup: the broker outlives this shell and the terminal; stdin closed for CI.
     # shellcheck disable=SC2086
     setsid nohup java ${PMO_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
@@ -140,7 +152,7 @@ up() {
     local deadline=$((SECONDS + START_TIMEOUT))
     # Ready = the broker logged its start-up as complete (which comes after it caught up with the
     # metadata log) and the client port accepts connections.
-    until grep -qs 'Kafka Server started' "$log_file" "$out_file" && port_open "$HOST" "$PORT"; do
+    until started_since "$log_offset" && port_open "$HOST" "$PORT"; do
         if ! kill -0 "$pid" 2>/dev/null; then
             rm -f "$pid_file"
             say "the broker exited during start-up; last lines of $out_file:"

@@ -1,0 +1,60 @@
+# The developer entry points. `make` alone lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+
+ROLE ?= pmo
+COMPOSE_DIR := gateway/compose
+# In CI the lock file must already match pyproject.toml; locally uv may update it.
+UV_SYNC_FLAGS := $(if $(CI),--locked,)
+
+.PHONY: help install node-deps infra-up infra-down topics up down test lint compose bench token
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: node-deps ## Install the Python workspace (uv sync) and the gateway's npm tools
+	uv sync $(UV_SYNC_FLAGS)
+
+node-deps: ## Install the npm packages of gateway/compose (if that folder exists)
+	@if [[ -f $(COMPOSE_DIR)/package.json ]]; then \
+		if [[ -f $(COMPOSE_DIR)/package-lock.json ]]; then npm ci --prefix $(COMPOSE_DIR) --no-audit --no-fund; \
+		else npm install --prefix $(COMPOSE_DIR) --no-audit --no-fund; fi; \
+	fi
+
+infra-up: ## Start PostgreSQL and Kafka (deploy/local; idempotent)
+	deploy/local/postgres.sh up
+	deploy/local/kafka.sh up
+
+infra-down: ## Stop Kafka and PostgreSQL (idempotent)
+	deploy/local/kafka.sh down
+	deploy/local/postgres.sh down
+
+topics: ## Create the Kafka topics pmo.<ctx>.events and .dlq (PMO_TOPIC_PARTITIONS, default 6)
+	deploy/local/kafka.sh topics
+
+up: install ## Start everything: infrastructure, migrations, services, gateway, demo data
+	deploy/local/up.sh
+
+down: ## Stop the gateway, the services, Kafka and PostgreSQL (idempotent)
+	deploy/local/down.sh
+
+test: install infra-up topics ## Run every test against the real PostgreSQL and Kafka
+	@rc=0; uv run pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [[ $$rc -eq 5 ]]; then echo "make test: FAILED: pytest collected no tests (exit 5); check testpaths in pyproject.toml" >&2; fi; \
+	exit $$rc
+
+lint: ## ruff check, ruff format --check and mypy
+	uv run ruff check .
+	uv run ruff format --check .
+	uv run mypy
+
+compose: node-deps ## Recompose gateway/supergraph.graphql from the subgraphs' SDL
+	uv run python -m pmo_gateway.compose
+
+bench: ## Run the benchmarks (writes benchmarks/results.json)
+	uv run python -m benchmarks
+
+token: ## Print a development JWT: make token ROLE=pmo
+	@uv run --quiet pmo-portfolio token --role $(ROLE)
