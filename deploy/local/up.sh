@@ -27,9 +27,10 @@ for svc in "${SERVED[@]}"; do
         exit 1
     fi
     say "migrating $svc"
-    if ! uv run --no-sync "pmo-$svc" migrate >>"$log_dir/$svc-migrate.log" 2>&1; then
+    if ! uv run --no-sync "pmo-$svc" migrate >"$log_dir/$svc-migrate.log" 2>&1; then
         say "migrations of $svc failed; last lines of $log_dir/$svc-migrate.log:"
         tail -n 25 "$log_dir/$svc-migrate.log" >&2
+        say "run it by hand to retry: uv run pmo-$svc migrate"
         exit 1
     fi
 done
