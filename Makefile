@@ -6,8 +6,10 @@ export UV_PYTHON_DOWNLOADS := never
 
 ROLE ?= pmo
 COMPOSE_DIR := gateway/compose
-# In CI the lock file must already match pyproject.toml; locally uv may update it.
-UV_SYNC_FLAGS := $(if $(CI),--locked,)
+# In CI the lock file must already match pyproject.toml (every uv command); locally uv may update it.
+ifdef CI
+export UV_LOCKED := 1
+endif
 
 .PHONY: help install node-deps infra-up infra-down topics up down test lint compose bench token
 
@@ -15,7 +17,7 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: node-deps ## Install the Python workspace (uv sync) and the gateway's npm tools
-	uv sync $(UV_SYNC_FLAGS)
+	uv sync
 
 node-deps: ## Install the npm packages of gateway/compose (if that folder exists)
 	@if [[ -f $(COMPOSE_DIR)/package.json ]]; then \

@@ -64,20 +64,17 @@ def tcp_answers(host: str, port: int, timeout: float = 1.0) -> bool:
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, even inside a running event loop.
 
-    Inside a loop (an async test calling a sync helper) it runs in a short-lived thread with its
-    own loop, because asyncio forbids nesting ``run`` calls.
+    It always runs in a short-lived thread with its own loop: asyncio forbids nesting ``run``
+    calls, and ``asyncio.run`` in the main thread would reset the main thread's current loop,
+    which pytest-asyncio's session loop shares.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
     result: list[T] = []
     error: list[BaseException] = []
 
     def target() -> None:
         try:
             result.append(asyncio.run(coro))
-        except BaseException as exc:
+        except BaseException as exc:  # re-raised in the caller's thread
             error.append(exc)
 
     thread = threading.Thread(target=target, name="pmo-run-sync")
