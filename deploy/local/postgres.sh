@@ -26,11 +26,12 @@ cluster_running() {
 
 accepts_connections() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT" -t 2; }
 
-# Run SQL as the postgres superuser (peer auth over the Unix socket). Only root can become postgres;
-# anyone else falls back to the admin role over TCP (the cluster must then already be set up).
+# Run SQL (from stdin or -c) as the postgres superuser: peer auth over the Unix socket. Only root
+# can become postgres; anyone else falls back to the admin role over TCP (which then must exist).
+# SQL goes through stdin, not -f, because the postgres user may not be able to read the checkout.
 psql_super() {
     if [[ $(id -u) -eq 0 ]]; then
-        su postgres -c "psql -X -q -v ON_ERROR_STOP=1 -p $PG_PORT $*"
+        (cd / && su postgres -c "psql -X -q -v ON_ERROR_STOP=1 -p $PG_PORT $*")
     elif [[ $(id -un) == postgres ]]; then
         # shellcheck disable=SC2086
         psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" $*
@@ -68,7 +69,7 @@ up() {
     # if someone changed it, because every service connects over TCP with a password.
     if [[ $(id -u) -eq 0 ]]; then
         local hba
-        hba="$(su postgres -c "psql -X -At -p $PG_PORT -c 'SHOW hba_file'")"
+        hba="$(cd / && su postgres -c "psql -X -At -p $PG_PORT -c 'SHOW hba_file'")"
         if ! grep -Eq '^[[:space:]]*host[[:space:]]+all[[:space:]]+all[[:space:]]+(127\.0\.0\.1/32|samehost|all|0\.0\.0\.0/0)[[:space:]]+(scram-sha-256|md5|password)' "$hba"; then
             say "$hba has no password (scram-sha-256/md5) host line for 127.0.0.1; add"
             say "  host all all 127.0.0.1/32 scram-sha-256"
@@ -76,7 +77,7 @@ up() {
             exit 1
         fi
     fi
-    psql_super -d postgres -f "$here/postgres-init.sql"
+    psql_super -d postgres <"$here/postgres-init.sql"
     for ctx in "${CONTEXTS[@]}"; do
         # Provision as pmo_admin over TCP: this also proves that password auth works, and it is the
         # same path the test fixtures take in their fresh databases.
