@@ -20,9 +20,11 @@ install: node-deps ## Install the Python workspace (uv sync) and the gateway's n
 	uv sync
 
 node-deps: ## Install the npm packages of gateway/compose (if that folder exists)
-	@if [[ -f $(COMPOSE_DIR)/package.json ]]; then \
-		if [[ -f $(COMPOSE_DIR)/package-lock.json ]]; then npm ci --prefix $(COMPOSE_DIR) --no-audit --no-fund; \
-		else npm install --prefix $(COMPOSE_DIR) --no-audit --no-fund; fi; \
+	@d=$(COMPOSE_DIR); if [[ -f $$d/package.json ]]; then \
+		if [[ ! -f $$d/package-lock.json ]]; then npm install --prefix $$d --no-audit --no-fund; \
+		elif [[ ! -f $$d/node_modules/.package-lock.json || $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]]; then \
+			npm ci --prefix $$d --no-audit --no-fund; \
+		else echo "npm packages of $$d are up to date"; fi; \
 	fi
 
 infra-up: ## Start PostgreSQL and Kafka (deploy/local; idempotent)
