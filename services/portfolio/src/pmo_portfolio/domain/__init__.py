@@ -1,0 +1,1 @@
+"""The portfolio domain: pure aggregates, events and invariants (no framework imports)."""
