@@ -8,18 +8,19 @@ upcaster, never an edit of a published one. Their JSON Schemas are checked in un
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
-from pmo_events import DomainEvent, EventRegistry
+from pmo_events.registry import DomainEvent, EventRegistry
 from pydantic import Field
 
 registry = EventRegistry("portfolio")
 
 
-@registry.register
+@registry.register()
 class InitiativeProposed(DomainEvent):
     """An idea entered the portfolio funnel as a new initiative (epic)."""
 
-    version = 1
+    version: ClassVar[int] = 1
 
     initiative_id: str = Field(description="The initiative's id; also the stream id.")
     title: str = Field(description="Short name of the initiative.")
