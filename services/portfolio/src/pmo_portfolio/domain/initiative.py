@@ -38,7 +38,9 @@ class Initiative:
     owner: str = ""
     portfolio_id: str | None = None
     state: InitiativeState = InitiativeState.FUNNEL
+    proposed_by: str = ""
     proposed_at: datetime | None = None
+    updated_at: datetime | None = None
     pending: list[PortfolioEvent] = field(default_factory=list)
 
     STREAM_TYPE = "Initiative"
@@ -100,5 +102,7 @@ class Initiative:
                 self.owner = event.owner
                 self.portfolio_id = event.portfolio_id
                 self.state = InitiativeState.FUNNEL
+                self.proposed_by = event.proposed_by
                 self.proposed_at = event.proposed_at
+                self.updated_at = event.proposed_at
         self.version += 1

@@ -1,0 +1,1 @@
+"""The portfolio subgraph: strawberry types, queries (read models) and mutations (commands)."""

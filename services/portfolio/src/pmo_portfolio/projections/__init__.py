@@ -1,0 +1,1 @@
+"""The portfolio's own read models, updated in the same transaction as the append."""
