@@ -1,0 +1,54 @@
+"""The federation schema every service builds: Federation 2.9, the gate and the error shaping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import strawberry.federation
+from graphql import GraphQLError
+
+from pmo_service.graphql.errors import ErrorFormatter
+from pmo_service.graphql.gate import AuthenticationGate
+
+if TYPE_CHECKING:
+    from strawberry.extensions import SchemaExtension
+    from strawberry.types import ExecutionContext
+
+# The newest version @theguild/federation-composition composes (2.10+ is refused there).
+FEDERATION_VERSION = "2.9"
+
+
+class ServiceSchema(strawberry.federation.Schema):
+    """``strawberry.federation.Schema`` with the platform's defaults::
+
+        schema = ServiceSchema(query=Query, mutation=Mutation, types=[Initiative])
+
+    The authentication gate runs first and the error formatter last, whatever other extensions
+    are passed. ``create_app`` only serves schemas of this class.
+    """
+
+    def __init__(
+        self,
+        query: type | None = None,
+        mutation: type | None = None,
+        *,
+        types: Iterable[type] = (),
+        extensions: Iterable[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("federation_version", FEDERATION_VERSION)
+        super().__init__(
+            query=query,
+            mutation=mutation,
+            types=types,
+            extensions=[AuthenticationGate, *extensions, ErrorFormatter],
+            **kwargs,
+        )
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Strawberry would log every error, refused commands included, with a traceback.
+        # ErrorFormatter logs the unexpected ones (with their trace id); the rest are answers.
+        return None

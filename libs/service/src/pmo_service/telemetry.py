@@ -1,0 +1,116 @@
+"""OpenTelemetry tracing, configured by the standard ``OTEL_*`` environment variables.
+
+A process always gets an SDK tracer provider, even with no exporter: trace ids must exist to be
+logged and to travel in ``traceparent`` (into stored events, Kafka headers, subgraph calls).
+Spans are exported when the environment asks for it:
+
+- ``OTEL_SDK_DISABLED=true``: nothing is installed (the API's no-op tracer stays).
+- ``OTEL_TRACES_EXPORTER``: ``otlp`` (OTLP over HTTP), ``console`` or ``none``. When unset, spans
+  go to OTLP only if ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is
+  set, so a developer laptop without a collector does not log export failures.
+- The exporter itself reads the endpoint, headers, timeout and protocol variables.
+"""
+
+from __future__ import annotations
+
+import os
+
+import fastapi
+import structlog
+from opentelemetry import trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+from pmo_service.settings import BaseAppSettings
+
+logger = structlog.get_logger(__name__)
+
+# Probes and scrapes would drown the real traces.
+EXCLUDED_URLS = "/healthz,/readyz,/metrics"
+
+
+def _sdk_disabled() -> bool:
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+
+
+def _exporter_processor() -> SpanProcessor | None:
+    choice = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if not choice:
+        endpoint_set = any(
+            os.environ.get(name)
+            for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        )
+        choice = "otlp" if endpoint_set else "none"
+    if choice == "none":
+        return None
+    if choice == "console":
+        return BatchSpanProcessor(ConsoleSpanExporter())
+    if choice == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return BatchSpanProcessor(OTLPSpanExporter())
+    logger.warning(
+        "otel_exporter_unknown",
+        value=choice,
+        hint="set OTEL_TRACES_EXPORTER to otlp, console or none; spans are not exported",
+    )
+    return None
+
+
+def setup_telemetry(service_name: str, settings: BaseAppSettings) -> trace.TracerProvider:
+    """Install the process's tracer provider (once) and instrument asyncpg and httpx.
+
+    Idempotent: an SDK provider already installed (by an earlier call, or by a test with an
+    in-memory exporter) is kept and returned.
+    """
+    current = trace.get_tracer_provider()
+    if _sdk_disabled():
+        return current
+    if isinstance(current, TracerProvider):
+        provider = current
+    else:
+        resource = Resource.create(
+            {
+                "service.name": os.environ.get("OTEL_SERVICE_NAME") or service_name,
+                "service.namespace": "pmo",
+                "deployment.environment": settings.environment,
+            }
+        )
+        provider = TracerProvider(resource=resource)
+        processor = _exporter_processor()
+        if processor is not None:
+            provider.add_span_processor(processor)
+        trace.set_tracer_provider(provider)
+    _instrument_libraries(provider)
+    return provider
+
+
+def _instrument_libraries(provider: TracerProvider) -> None:
+    asyncpg = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    if not asyncpg.is_instrumented_by_opentelemetry:
+        asyncpg.instrument(tracer_provider=provider)
+    httpx = HTTPXClientInstrumentor()
+    if not httpx.is_instrumented_by_opentelemetry:
+        httpx.instrument(tracer_provider=provider)
+
+
+def instrument_app(app: fastapi.FastAPI) -> None:
+    """Trace every request of ``app`` (except probes and scrapes). Call before the app starts."""
+    if _sdk_disabled():
+        return
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=trace.get_tracer_provider(),
+        excluded_urls=EXCLUDED_URLS,
+        exclude_spans=["receive", "send"],
+    )
+
+
+def current_trace_id() -> str | None:
+    """The current span's trace id as 32 hex digits, or None outside a recorded trace."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
