@@ -1,0 +1,11 @@
+"""`pmo-metrics`: serve, migrate, rebuild-projections, export-schema, token."""
+
+from pmo_service.cli import build_cli
+
+from pmo_metrics.service import definition
+
+app = build_cli(definition)
+
+
+def main() -> None:
+    app()

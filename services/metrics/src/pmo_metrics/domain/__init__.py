@@ -1,0 +1,1 @@
+"""The metrics domain: pure calculations over what the other contexts report (no framework)."""

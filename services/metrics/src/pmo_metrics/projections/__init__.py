@@ -1,0 +1,1 @@
+"""Read models projected from the other contexts' events (consumed from Kafka)."""

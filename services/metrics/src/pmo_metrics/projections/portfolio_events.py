@@ -1,0 +1,24 @@
+"""Metrics' own models of the portfolio events it reads (a tolerant reader, ADR 0003).
+
+They hold only the fields metrics uses and ignore the rest, so portfolio can add fields freely.
+`tests/unit/test_event_contracts.py` checks them against the published JSON Schemas.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pmo_events.registry import DomainEvent, EventRegistry
+from pydantic import ConfigDict
+
+portfolio = EventRegistry("portfolio")
+
+
+class _PortfolioEvent(DomainEvent):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+@portfolio.register()
+class InitiativeProposed(_PortfolioEvent):
+    initiative_id: str
+    proposed_at: datetime
