@@ -11,7 +11,7 @@ ifdef CI
 export UV_LOCKED := 1
 endif
 
-.PHONY: help install node-deps infra-up infra-down topics up down test lint compose bench token
+.PHONY: help install node-deps infra-up infra-down topics up down test lint compose bench token event-docs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,3 +62,6 @@ bench: ## Run the benchmarks (writes benchmarks/results.json)
 
 token: ## Print a development JWT: make token ROLE=pmo
 	@uv run --quiet pmo-portfolio token --role $(ROLE)
+
+event-docs: ## Re-export the event JSON Schemas (docs/events/schemas) and docs/asyncapi.yaml
+	uv run python scripts/event_docs.py
