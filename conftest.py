@@ -11,4 +11,4 @@ _ROOT = str(Path(__file__).resolve().parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-pytest_plugins = ["tests.infra.fixtures"]
+pytest_plugins = ["tests.infra.fixtures", "tests.platform_fixtures"]

@@ -1,7 +1,7 @@
 """Export (or check) the event catalogue: JSON Schemas per event type and the AsyncAPI document.
 
-    uv run python scripts/event_docs.py          # write docs/events/schemas/** and docs/asyncapi.yaml
-    uv run python scripts/event_docs.py --check  # exit 1 listing what is stale
+uv run python scripts/event_docs.py          # write docs/events/schemas/** and docs/asyncapi.yaml
+uv run python scripts/event_docs.py --check  # exit 1 listing what is stale
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _event_docs():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("event_docs", ROOT / "scripts" / "event_docs.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -18,11 +18,14 @@ from pmo_metrics.projections.initiative_flow import InitiativeFlowProjector
 from pmo_metrics.settings import MetricsSettings
 
 CONTEXT = "metrics"
-TOPIC = f"pmo.{CONTEXT}.events"
 
 
-def projectors() -> Sequence[Projector]:
-    return [InitiativeFlowProjector()]
+def projectors(settings: MetricsSettings) -> Sequence[Projector]:
+    return [InitiativeFlowProjector(portfolio_topic=settings.topic("portfolio"))]
+
+
+def group_id(settings: MetricsSettings, projector: Projector) -> str:
+    return f"{settings.kafka_namespace}.{CONTEXT}.{projector.name}"
 
 
 def schema(runtime: Runtime[MetricsSettings]) -> ServiceSchema:
@@ -32,11 +35,21 @@ def schema(runtime: Runtime[MetricsSettings]) -> ServiceSchema:
 def workers(runtime: Runtime[MetricsSettings]) -> Sequence[Worker]:
     settings = runtime.settings
     relay = OutboxRelay(
-        runtime.engine, settings.database_schema, CONTEXT, TOPIC, settings.kafka_bootstrap
+        runtime.engine,
+        settings.database_schema,
+        CONTEXT,
+        settings.topic(CONTEXT),
+        settings.kafka_bootstrap,
     )
     runners = [
-        ProjectorRunner(runtime.engine, settings.database_schema, projector, settings.kafka_bootstrap)
-        for projector in projectors()
+        ProjectorRunner(
+            runtime.engine,
+            settings.database_schema,
+            projector,
+            settings.kafka_bootstrap,
+            group_id=group_id(settings, projector),
+        )
+        for projector in projectors(settings)
     ]
     return [relay.run, *(runner.run for runner in runners)]
 
@@ -44,9 +57,13 @@ def workers(runtime: Runtime[MetricsSettings]) -> Sequence[Worker]:
 async def rebuild(runtime: Runtime[MetricsSettings]) -> int:
     settings = runtime.settings
     applied = 0
-    for projector in projectors():
+    for projector in projectors(settings):
         applied += await rebuild_projector(
-            runtime.engine, settings.database_schema, projector, settings.kafka_bootstrap
+            runtime.engine,
+            settings.database_schema,
+            projector,
+            settings.kafka_bootstrap,
+            group_id=group_id(settings, projector),
         )
     return applied
 

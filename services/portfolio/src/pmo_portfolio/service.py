@@ -18,7 +18,6 @@ from pmo_portfolio.projections.rebuild import rebuild_read_models
 from pmo_portfolio.settings import PortfolioSettings
 
 CONTEXT = "portfolio"
-TOPIC = f"pmo.{CONTEXT}.events"
 
 
 def schema(runtime: Runtime[PortfolioSettings]) -> ServiceSchema:
@@ -32,7 +31,7 @@ def workers(runtime: Runtime[PortfolioSettings]) -> Sequence[Worker]:
         runtime.engine,
         runtime.settings.database_schema,
         CONTEXT,
-        TOPIC,
+        runtime.settings.topic(CONTEXT),
         runtime.settings.kafka_bootstrap,
     )
     return [relay.run]

@@ -48,7 +48,7 @@ class Initiative:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Self:  # noqa: A002
+    def resolve_reference(cls, id: strawberry.ID) -> Self:
         return cls(id=id)
 
     @strawberry.field(
@@ -63,8 +63,8 @@ class Initiative:
             return [found.get(initiative_id) for initiative_id in ids]
 
         # One DataLoader per request: a batched _entities call is one SQL query.
-        flow: InitiativeFlow | None = await context_of(info).loader("initiative_flow", load).load(
-            str(self.id)
+        flow: InitiativeFlow | None = (
+            await context_of(info).loader("initiative_flow", load).load(str(self.id))
         )
         return InitiativeFlowMetrics.of(flow, datetime.now(UTC)) if flow else None
 

@@ -22,4 +22,3 @@ class InitiativeFlow:
 
     def days_in_state(self, now: datetime) -> float:
         return max(0.0, (now - self.state_entered_at).total_seconds() / SECONDS_PER_DAY)
-

@@ -31,10 +31,14 @@ class InitiativeFlowProjector:
     """Projects the portfolio's initiative events into `initiative_flow`."""
 
     name = "initiative_flow"
-    topics: Sequence[str] = ("pmo.portfolio.events",)
     registry: EventRegistry = portfolio
 
-    async def apply(self, conn: AsyncConnection, event: ReceivedEvent, payload: DomainEvent) -> None:
+    def __init__(self, portfolio_topic: str = "pmo.portfolio.events") -> None:
+        self.topics: Sequence[str] = (portfolio_topic,)
+
+    async def apply(
+        self, conn: AsyncConnection, event: ReceivedEvent, payload: DomainEvent
+    ) -> None:
         match payload:
             case InitiativeProposed():
                 await conn.execute(
@@ -66,7 +70,7 @@ async def count_by_state(conn: AsyncConnection) -> dict[str, int]:
         .group_by(initiative_flow.c.state)
         .order_by(initiative_flow.c.state)
     )
-    return {state: count for state, count in rows.tuples()}
+    return dict(rows.tuples())
 
 
 def _flow(row: sa.Row[tuple[object, ...]]) -> InitiativeFlow:

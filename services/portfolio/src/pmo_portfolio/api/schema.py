@@ -42,7 +42,7 @@ PROPOSERS = (
 @strawberry.type
 class Query:
     @strawberry.field(description="One initiative by id, or null if there is none.")
-    async def initiative(self, info: Info, id: strawberry.ID) -> Initiative | None:  # noqa: A002
+    async def initiative(self, info: Info, id: strawberry.ID) -> Initiative | None:
         rows = await read_initiatives(info)([str(id)])
         return Initiative.from_row(rows[0]) if rows[0] else None
 
@@ -52,7 +52,7 @@ class Query:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        filter: InitiativeFilter | None = None,  # noqa: A002
+        filter: InitiativeFilter | None = None,
         order_by: InitiativeOrder = DomainOrder.PROPOSED_AT_DESC,  # type: ignore[valid-type]
     ) -> Connection[Initiative]:
         size = page_size(first)
@@ -88,7 +88,7 @@ class Mutation:
         description="Put a new idea into the portfolio funnel (event InitiativeProposed).",
         extensions=[requires_roles(*PROPOSERS)],
     )
-    async def propose_initiative(self, info: Info, input: ProposeInitiativeInput) -> Initiative:  # noqa: A002
+    async def propose_initiative(self, info: Info, input: ProposeInitiativeInput) -> Initiative:
         initiative = await propose_initiative(
             ProposeInitiative(
                 title=input.title,

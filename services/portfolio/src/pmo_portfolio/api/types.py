@@ -66,7 +66,7 @@ class Initiative:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:  # noqa: A002
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
         # One DataLoader per request: a gateway's batched _entities call is one SQL query.
         loader = context_of(info).loader("initiatives", read_initiatives(info))
         row: InitiativeRow | None = await loader.load(str(id))

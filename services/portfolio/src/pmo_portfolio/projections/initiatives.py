@@ -68,7 +68,9 @@ class InitiativeOrder(StrEnum):
 
     def key(self, row: InitiativeRow) -> str:
         """The first sort key of a row as cursor text (the id is the tie-breaker)."""
-        return row.proposed_at.isoformat() if self.column is initiatives.c.proposed_at else row.title
+        return (
+            row.proposed_at.isoformat() if self.column is initiatives.c.proposed_at else row.title
+        )
 
     def parse_key(self, text: str) -> object:
         return datetime.fromisoformat(text) if self.column is initiatives.c.proposed_at else text

@@ -40,7 +40,9 @@ def upgrade() -> None:
         schema=schema,
     )
     # Keyset pagination orders by (sort column, id).
-    op.create_index("initiatives_proposed_at_id", "initiatives", ["proposed_at", "id"], schema=schema)
+    op.create_index(
+        "initiatives_proposed_at_id", "initiatives", ["proposed_at", "id"], schema=schema
+    )
     op.create_index("initiatives_title_id", "initiatives", ["title", "id"], schema=schema)
     op.create_index("initiatives_state", "initiatives", ["state"], schema=schema)
     op.create_index("initiatives_owner", "initiatives", ["owner"], schema=schema)
