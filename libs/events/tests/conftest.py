@@ -4,7 +4,7 @@ test, unique Kafka topics, and an in-memory span exporter on the global tracer p
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import orjson
 import pytest
@@ -12,10 +12,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pmo_events import ensure_topics, install
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-from pmo_events import ensure_topics, install
 
 
 @pytest.fixture(scope="session")
@@ -64,9 +63,9 @@ def span_exporter() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-def spans(span_exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
+def spans(span_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
     span_exporter.clear()
-    yield span_exporter
+    return span_exporter
 
 
 @pytest.fixture

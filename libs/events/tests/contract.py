@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
-
-from libs.events.tests.events import ItemAdded, ItemRemoved
 from pmo_events import ConcurrencyError, EventStore, NewEvent, StoredEvent
 from pmo_events.errors import Conflict
+
+from libs.events.tests.events import ItemAdded, ItemRemoved
 
 Unique = Callable[[str], str]
 
@@ -34,7 +34,9 @@ class EventStoreContract:
         assert event.data == {"item": "tea", "quantity": 2}
         assert event.recorded_at.tzinfo is not None
 
-    async def test_versions_continue_across_appends(self, store: EventStore, unique: Unique) -> None:
+    async def test_versions_continue_across_appends(
+        self, store: EventStore, unique: Unique
+    ) -> None:
         stream = unique("list")
         await store.append(stream, "List", 0, [ItemAdded(item="a"), ItemAdded(item="b")])
         await store.append(stream, "List", 2, [ItemRemoved(item="a")])
@@ -143,7 +145,9 @@ class EventStoreContract:
             await store.append(unique("list"), "List", 0, [event])
         assert str(event.event_id) in str(refused.value)
 
-    async def test_appending_nothing_changes_nothing(self, store: EventStore, unique: Unique) -> None:
+    async def test_appending_nothing_changes_nothing(
+        self, store: EventStore, unique: Unique
+    ) -> None:
         head = await store.head_position()
         assert await store.append(unique("list"), "List", 0, []) == []
         assert await store.head_position() == head

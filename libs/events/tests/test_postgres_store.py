@@ -7,11 +7,6 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from libs.events.tests.contract import EventStoreContract, Unique
-from libs.events.tests.events import ItemAdded
 from pmo_events import (
     ConcurrencyError,
     PostgresEventStore,
@@ -20,6 +15,11 @@ from pmo_events import (
     drop_event_store_tables,
 )
 from pmo_events.metrics import EVENTS_APPENDED
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from libs.events.tests.contract import EventStoreContract, Unique
+from libs.events.tests.events import ItemAdded
 
 pytestmark = pytest.mark.integration
 
@@ -87,11 +87,14 @@ async def test_append_in_shares_the_callers_transaction(
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom):
+    async def append_then_fail() -> None:
         async with engine.begin() as conn:
             await conn.execute(text(f"INSERT INTO {schema}.side VALUES ('rolled back')"))
             await store.append_in(conn, stream, "List", 0, [ItemAdded(item="a")])
             raise Boom
+
+    with pytest.raises(Boom):
+        await append_then_fail()
     assert await store.load(stream) == []
 
     async with engine.begin() as conn:
@@ -147,7 +150,9 @@ async def test_append_notifies_the_schema_channel_with_the_last_position(
     assert received.empty(), "one append must notify once"
 
 
-async def test_appended_events_are_counted(engine: AsyncEngine, schema: str, unique: Unique) -> None:
+async def test_appended_events_are_counted(
+    engine: AsyncEngine, schema: str, unique: Unique
+) -> None:
     store = PostgresEventStore(engine, schema)
     counter = EVENTS_APPENDED.labels(schema=schema)
     before = counter._value.get()
@@ -166,7 +171,8 @@ async def test_tables_are_created_and_dropped_in_any_schema(engine: AsyncEngine)
         identity = await conn.execute(
             text(
                 "SELECT is_identity, identity_generation FROM information_schema.columns "
-                "WHERE table_schema = :schema AND table_name = 'events' AND column_name = 'position'"
+                "WHERE table_schema = :schema AND table_name = 'events'"
+                " AND column_name = 'position'"
             ),
             {"schema": name},
         )

@@ -76,7 +76,11 @@ class AdvisoryLeader:
 
     async def release(self) -> None:
         """Give up leadership: closing the session releases the lock and the LISTEN."""
-        conn, self._conn, self._driver = self._conn, None, None
+        conn, driver = self._conn, self._driver
+        self._conn, self._driver = None, None
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                driver.remove_termination_listener(self._on_terminated)
         if conn is not None:
             await _discard(conn)
 

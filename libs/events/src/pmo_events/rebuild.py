@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pmo_events.dlq import DeadLetterPublisher
 from pmo_events.envelope import ConsumerRecordLike
-from pmo_events.projector import Outcome, Projector, RecordProcessor
+from pmo_events.processing import RecordProcessor
+from pmo_events.projector import Outcome, Projector
 from pmo_events.runner import default_group_id
 from pmo_events.tables import tables_for
 from pmo_events.topics import partitions_of

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pmo_events.backoff import Backoff, sleep_unless_stopped
 from pmo_events.dlq import DeadLetterPublisher, Stopped
-from pmo_events.projector import Projector, RecordProcessor
+from pmo_events.processing import RecordProcessor
+from pmo_events.projector import Projector
 
 __all__ = ["ProjectorRunner", "default_group_id"]
 
