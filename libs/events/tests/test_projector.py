@@ -24,6 +24,7 @@ from pmo_events import (
 from pmo_events.metrics import PROJECTOR_EVENTS
 from pmo_events.topics import partitions_of
 from pmo_events.tracing import tracer
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.events.tests.contract import Unique
@@ -255,3 +256,44 @@ async def test_rebuild_reproduces_the_live_read_model(
     assert counted(projector, "processed") == before + 1
     assert counted(projector, "duplicate") == 0
     assert (await projector.rows(engine))[-1][0] == extra[0].event_id
+
+
+async def test_a_lost_database_connection_is_retried_without_using_up_the_retries(
+    engine: AsyncEngine, schema: str, topic: str, kafka_bootstrap: str, unique: Unique
+) -> None:
+    """The projector's connection is killed in the middle of an apply: that says nothing about the
+    record, so it must be retried until it succeeds, even with max_retries=0, not dead-lettered."""
+    store = PostgresEventStore(engine, schema)
+    stored = await append_events(store, unique, streams=1, per_stream=3)
+    relay = relay_for(engine, schema, topic, kafka_bootstrap)
+    await relay.publish_pending()
+    await relay.close()
+
+    class Disconnecting(ListProjector):
+        kills = 0
+
+        async def apply(self, conn, event, payload) -> None:  # type: ignore[no-untyped-def]
+            if self.kills < 2:
+                self.kills += 1
+                await conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+            await super().apply(conn, event, payload)
+
+    projector = Disconnecting(schema, [topic])
+    await projector.create_table(engine)
+    runner = ProjectorRunner(
+        engine, schema, projector, kafka_bootstrap, max_retries=0, retry_backoff=Backoff(0.05, 0.1)
+    )
+    runner.processor.transient_backoff = Backoff(0.05, 0.1)
+    stop = asyncio.Event()
+    running = asyncio.create_task(runner.run(stop))
+    try:
+        await eventually(lambda: row_count_is(projector, engine, len(stored)))
+    finally:
+        stop.set()
+        await running
+    assert projector.kills == 2
+    assert sorted(row[0] for row in await projector.rows(engine)) == sorted(
+        e.event_id for e in stored
+    )
+    assert counted(projector, "dlq") == 0
+    assert counted(projector, "failed") == 2

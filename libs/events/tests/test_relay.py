@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 from pmo_events import Backoff, OutboxRelay, PostgresEventStore, StoredEvent, tables_for
 from pmo_events.metrics import RELAY_LAG, RELAY_PUBLISHED
 from pmo_events.tracing import tracer
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.events.tests.contract import Unique
@@ -206,3 +206,32 @@ async def test_relay_backs_off_while_kafka_is_unreachable_and_resumes(
 def _partition(records: list, event: StoredEvent) -> int:
     [partition] = {r.partition for r in records if r.key == event.stream_id.encode()}
     return partition
+
+
+async def test_a_relay_whose_lock_connection_dies_stops_and_takes_the_lock_again(
+    engine: AsyncEngine, schema: str, topic: str, kafka_bootstrap: str, unique: Unique
+) -> None:
+    store = PostgresEventStore(engine, schema)
+    relay = relay_for(engine, schema, topic, kafka_bootstrap, lock_retry_interval=0.2)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: _is_leader(relay), what="leadership")
+        first_pid = relay._leader._driver.get_server_pid()
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        await eventually(lambda: _leads_from_another_session(relay, first_pid), what="re-acquire")
+        stored = await append_events(store, unique, streams=2, per_stream=3)
+        await eventually(lambda: _tracked_is(engine, schema, topic, stored[-1].position))
+    finally:
+        stop.set()
+        await running
+    records = await read_topic(kafka_bootstrap, topic)
+    assert sorted(dict(r.headers)["ce_id"].decode() for r in records) == sorted(
+        str(e.event_id) for e in stored
+    )
+
+
+async def _leads_from_another_session(relay: OutboxRelay, old_pid: int) -> bool:
+    driver = relay._leader._driver
+    return relay.is_leader and driver is not None and driver.get_server_pid() != old_pid
