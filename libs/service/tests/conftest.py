@@ -133,7 +133,7 @@ def _toy_definition(
         readiness_checks=checks or (lambda runtime: []),
         worker_backoff=Backoff(initial_seconds=0.05, maximum_seconds=0.2),
         shutdown_grace_seconds=5.0,
-        migrations_dir=Path(__file__).parent / "toy_migrations",
+        migrations_dir=Path(__file__).parent / "migrations",
     )
 
 

@@ -1,5 +1,8 @@
 """Relay-style cursor connections.
 
+The types are ``@shareable``: every subgraph defines the same ``PageInfo`` (and may define the same
+``XConnection``), which Federation 2 composes only for shareable value types.
+
 A cursor is opaque to clients: base64url of a JSON array of the sort key values of a row (for
 example ``[created_at_iso, id]``), so pages stay stable while rows are inserted. A list resolver
 fetches ``first + 1`` rows after the decoded cursor and lets ``Connection.from_rows`` decide
@@ -23,6 +26,7 @@ from typing import Generic, TypeVar
 
 import orjson
 import strawberry
+import strawberry.federation
 from pmo_events.errors import InvalidInput
 
 NodeT = TypeVar("NodeT")
@@ -69,7 +73,7 @@ def page_size(
     return first
 
 
-@strawberry.type(description="Where a page lies in its list.")
+@strawberry.federation.type(shareable=True, description="Where a page lies in its list.")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
@@ -77,13 +81,18 @@ class PageInfo:
     end_cursor: str | None
 
 
-@strawberry.type(description="One item of a page, with the cursor that points at it.")
+@strawberry.federation.type(
+    shareable=True, description="One item of a page, with the cursor that points at it."
+)
 class Edge(Generic[NodeT]):
     node: NodeT
     cursor: str
 
 
-@strawberry.type(description="A page of a list; pass pageInfo.endCursor as `after` for the next.")
+@strawberry.federation.type(
+    shareable=True,
+    description="A page of a list; pass pageInfo.endCursor as `after` for the next.",
+)
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo

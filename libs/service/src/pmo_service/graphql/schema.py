@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry.federation
 from graphql import GraphQLError
+from strawberry.federation.schema_directives import Link
 
 from pmo_service.graphql.errors import ErrorFormatter
 from pmo_service.graphql.gate import AuthenticationGate
@@ -45,6 +46,15 @@ class ServiceSchema(strawberry.federation.Schema):
             extensions=[AuthenticationGate, *extensions, ErrorFormatter],
             **kwargs,
         )
+
+    def _add_link_directives(self, additional_directives: Iterable[object] | None = None) -> None:
+        # Strawberry links the federation spec only when a federation directive is used; without
+        # the @link, composers treat the subgraph as Federation 1. Always declare it.
+        super()._add_link_directives(additional_directives)
+        major, minor = self.federation_version
+        url = f"https://specs.apollo.dev/federation/v{major}.{minor}"
+        if not any(isinstance(d, Link) and d.url == url for d in self.schema_directives):
+            self.schema_directives = [*self.schema_directives, Link(url=url, import_=[])]
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
