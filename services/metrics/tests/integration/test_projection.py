@@ -148,3 +148,18 @@ async def test_rebuild_from_offset_zero_gives_the_same_read_model(
     assert before, "the earlier tests projected initiatives"
     await rebuild(runtime)
     assert await snapshot() == before
+
+
+async def test_initiatives_by_state_counts_the_read_model(
+    app: FastAPI, metrics_settings: MetricsSettings
+) -> None:
+    async with app.state.runtime.engine.connect() as conn:
+        expected = await conn.scalar(sa.select(sa.func.count()).select_from(initiative_flow))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://metrics") as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ initiativesByState { state count } }"},
+            headers=bearer(metrics_settings, "viewer"),
+        )
+    assert response.json()["data"]["initiativesByState"] == [{"state": "FUNNEL", "count": expected}]
