@@ -56,24 +56,17 @@ def build_api_document(
 
     def clean(node: N) -> N:
         changes: dict[str, Any] = {}
-        if hasattr(node, "directives"):
-            changes["directives"] = public_directives(node.directives)  # type: ignore[attr-defined]
+        directives = getattr(node, "directives", None)
+        if directives is not None:
+            changes["directives"] = public_directives(directives)
         for attr in ("fields", "values", "arguments"):
             if getattr(node, attr, None) is not None:
                 changes[attr] = visible(getattr(node, attr))
-        if getattr(node, "interfaces", None) is not None:
-            changes["interfaces"] = tuple(
-                i
-                for i in node.interfaces
-                if i.name.value not in hidden_types  # type: ignore[attr-defined]
-            )
-        if getattr(node, "types", None) is not None:
-            changes["types"] = tuple(
-                t
-                for t in node.types
-                if t.name.value not in hidden_types  # type: ignore[attr-defined]
-            )
-        return replace(node, **changes)  # type: ignore[type-var]
+        for attr in ("interfaces", "types"):  # implemented interfaces, union members
+            named_types = getattr(node, attr, None)
+            if named_types is not None:
+                changes[attr] = tuple(t for t in named_types if t.name.value not in hidden_types)
+        return replace(node, **changes)
 
     definitions: list[DefinitionNode] = []
     for definition in document.definitions:

@@ -87,7 +87,7 @@ def create_app(
     )
     app.state.gateway = gateway
     handler = partial(_graphql, gateway, authenticator, settings.forward_headers)
-    app.add_route("/graphql", handler, methods=["GET", "POST"])  # type: ignore[arg-type]
+    app.add_route("/graphql", handler, methods=["GET", "POST"])
 
     def readiness() -> list[ReadinessCheck]:
         return [

@@ -47,7 +47,7 @@ class Executor:
             run.errors.extend(
                 from_graphql_error(e, codes.INTERNAL_SERVER_ERROR) for e in result.errors or ()
             )
-        data = Shaper(run.errors).shape(plan.selection, run.data)
+        data = Shaper(run.errors, run.explained).shape(plan.selection, run.data)
         response: JsonDict = {"data": data}
         if run.errors:
             response["errors"] = run.errors
@@ -65,6 +65,9 @@ class _Run:
         self.headers = headers
         self.data: JsonDict = {}
         self.errors: list[JsonDict] = []
+        # Positions a subgraph nulled wholesale (data: null, or a null entity) while reporting
+        # errors elsewhere: their missing fields need no error of their own.
+        self.explained: set[tuple[str | int, ...]] = set()
 
     async def root(self, node: FetchNode) -> None:
         try:
@@ -80,6 +83,8 @@ class _Run:
         data = response.get("data")
         if isinstance(data, dict):
             _merge(self.data, data)
+        elif response.get("errors"):
+            self.explained.update((key,) for key in node.fields)
         await self._children(node)
 
     async def entities(self, node: FetchNode) -> None:
@@ -116,6 +121,9 @@ class _Run:
                 if isinstance(entity, dict):
                     for obj, _ in owners[position]:
                         _merge(obj, entity)
+                elif response.get("errors"):
+                    for _, path in owners[position]:
+                        self.explained.update((*path, key) for key in node.fields)
         elif entities is not None:
             count = len(entities) if isinstance(entities, list) else "no list of"
             self.errors.append(

@@ -351,7 +351,7 @@ class Normalizer:
             return True
         condition_type = self.schema.get_type(condition)
         return is_abstract_type(condition_type) and self.schema.is_sub_type(
-            condition_type,  # type: ignore[arg-type]
+            condition_type,
             runtime,
         )
 

@@ -25,8 +25,11 @@ BUBBLE = _Bubble()
 
 
 class Shaper:
-    def __init__(self, errors: list[JsonDict]) -> None:
+    def __init__(
+        self, errors: list[JsonDict], explained: set[tuple[str | int, ...]] | None = None
+    ) -> None:
         self.errors = errors
+        self._explained = explained or set()
         self._error_paths: set[tuple[str | int, ...]] = set()
         self._error_prefixes: set[tuple[str | int, ...]] = set()
         for error in errors:
@@ -38,7 +41,7 @@ class Shaper:
 
     def shape(self, selection: SelectionSet, data: JsonDict | None) -> JsonDict | None:
         result = self._object(selection, data or {}, [])
-        return None if result is BUBBLE else result  # type: ignore[return-value]
+        return None if result is BUBBLE else result
 
     def _object(self, selection: SelectionSet, raw: JsonDict, path: list[str | int]) -> Any:
         type_name = raw.get("__typename") if selection.abstract else selection.type_name
@@ -100,6 +103,8 @@ class Shaper:
 
     def _report_null(self, fld: Field, path: list[str | int]) -> None:
         key = tuple(path)
+        if key in self._explained:
+            return  # the subgraph nulled this object wholesale and reported why elsewhere
         if key in self._error_prefixes:
             return  # an error at or below this position already explains the null
         if any(key[:end] in self._error_paths for end in range(len(key))):

@@ -102,5 +102,5 @@ def _variables_in(value: ValueNode) -> Iterator[str]:
         for item in value.values:
             yield from _variables_in(item)
     elif isinstance(value, ObjectValueNode):
-        for item in value.fields:
-            yield from _variables_in(item.value)
+        for object_field in value.fields:
+            yield from _variables_in(object_field.value)
