@@ -227,3 +227,16 @@ def test_rebuild_projections_prints_the_count(
     without = CliRunner().invoke(build_cli(definition), ["rebuild-projections"], env=_env(key_dir))
     assert without.exit_code == 1
     assert "no projections to rebuild" in without.output
+
+
+def test_migrate_against_an_unreachable_database_says_so(
+    toy_definition: Callable[..., ServiceDefinition[Any]],
+    key_dir: Path,
+    closed_port: Callable[[], int],
+) -> None:
+    url = f"postgresql+asyncpg://u:p@127.0.0.1:{closed_port()}/pmo"
+    result = CliRunner().invoke(
+        build_cli(toy_definition()), ["migrate"], env=_env(key_dir, database_url=url)
+    )
+    assert result.exit_code == 1
+    assert "cannot reach the database" in result.output

@@ -111,6 +111,7 @@ def test_requires_roles_refuses_unknown_role_names() -> None:
     ("query", "public"),
     [
         ("{ _service { sdl } }", True),
+        ("{ __typename }", False),
         ("query Sdl { __typename _service { sdl } }", True),
         ("{ _service { sdl } secret }", False),
         ("{ ...F } fragment F on Query { _service { sdl } }", False),

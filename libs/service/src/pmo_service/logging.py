@@ -38,6 +38,12 @@ def _add_service(name: str) -> Processor:
     return processor
 
 
+def _drop_color_message(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    # uvicorn passes an ANSI-coloured copy of its message as an extra; the renderer colours anyway.
+    event.pop("color_message", None)
+    return event
+
+
 def _json_dumps(value: Any, **_: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
@@ -52,6 +58,7 @@ def setup_logging(service_name: str, settings: BaseAppSettings) -> None:
         _add_service(service_name),
         _add_trace_ids,
         structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
     ]
     renderer: Processor
     if settings.log_json:

@@ -79,6 +79,11 @@ async def _migrate_online(settings: ServiceSettings, target_metadata: MetaData |
         raise MigrationError(
             f"migrating schema {settings.database_schema!r} failed: {error.orig}"
         ) from error
+    except (OSError, TimeoutError) as error:
+        raise MigrationError(
+            f"cannot reach the database ({error}): check the database URL and that the server "
+            "is running"
+        ) from error
     finally:
         await engine.dispose()
 

@@ -30,11 +30,11 @@ def is_sdl_query(document: DocumentNode, operation_name: str | None) -> bool:
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:
         return False
-    selections = operation.selection_set.selections
-    return bool(selections) and all(
-        isinstance(selection, FieldNode) and selection.name.value in _PUBLIC_FIELDS
-        for selection in selections
-    )
+    names = [
+        selection.name.value if isinstance(selection, FieldNode) else None
+        for selection in operation.selection_set.selections
+    ]
+    return "_service" in names and all(name in _PUBLIC_FIELDS for name in names)
 
 
 class AuthenticationGate(SchemaExtension):
