@@ -152,6 +152,9 @@ class ServiceSettings(BaseAppSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_partitions: int = Field(default=6, ge=1)
+    # Topics are <namespace>.<context>.events and consumer groups <namespace>.<context>.<projector>:
+    # a second deployment (or a test run) on the same broker picks its own namespace.
+    kafka_namespace: str = Field(default="pmo", pattern=r"^[a-z][a-z0-9_-]*$")
 
     @field_validator("database_schema")
     @classmethod
@@ -185,6 +188,14 @@ class ServiceSettings(BaseAppSettings):
                 f"(got a URL starting with {url.split(':', 1)[0]!r})"
             )
         return self
+
+    def topic(self, context: str) -> str:
+        """The domain event topic of ``context`` in this deployment's namespace."""
+        return f"{self.kafka_namespace}.{context}.events"
+
+    def consumer_group(self, projector: str) -> str:
+        """The consumer group of one of this service's projectors."""
+        return f"{self.kafka_namespace}.{self.database_schema}.{projector}"
 
     @property
     def database_dsn(self) -> str:

@@ -24,10 +24,6 @@ def projectors(settings: MetricsSettings) -> Sequence[Projector]:
     return [InitiativeFlowProjector(portfolio_topic=settings.topic("portfolio"))]
 
 
-def group_id(settings: MetricsSettings, projector: Projector) -> str:
-    return f"{settings.kafka_namespace}.{CONTEXT}.{projector.name}"
-
-
 def schema(runtime: Runtime[MetricsSettings]) -> ServiceSchema:
     return build_schema(runtime)
 
@@ -47,7 +43,7 @@ def workers(runtime: Runtime[MetricsSettings]) -> Sequence[Worker]:
             settings.database_schema,
             projector,
             settings.kafka_bootstrap,
-            group_id=group_id(settings, projector),
+            group_id=settings.consumer_group(projector.name),
         )
         for projector in projectors(settings)
     ]
@@ -63,7 +59,7 @@ async def rebuild(runtime: Runtime[MetricsSettings]) -> int:
             settings.database_schema,
             projector,
             settings.kafka_bootstrap,
-            group_id=group_id(settings, projector),
+            group_id=settings.consumer_group(projector.name),
         )
     return applied
 

@@ -14,9 +14,3 @@ class MetricsSettings(ServiceSettings):
 
     port: int = Field(default=8002, ge=1, le=65535)
     database_schema: str = "metrics"
-    # Topics are <namespace>.<context>.events and consumer groups <namespace>.<context>.<projector>:
-    # a second deployment (or a test run) on the same broker picks its own namespace.
-    kafka_namespace: str = Field(default="pmo", pattern=r"^[a-z][a-z0-9_-]*$")
-
-    def topic(self, context: str) -> str:
-        return f"{self.kafka_namespace}.{context}.events"

@@ -107,7 +107,10 @@ async def test_a_proposed_initiative_gets_flow_metrics_once_even_if_delivered_tw
 
 
 async def test_a_malformed_record_goes_to_the_dlq_and_the_next_one_is_projected(
-    app: FastAPI, producer: AIOKafkaProducer, metrics_settings: MetricsSettings, kafka_bootstrap: str
+    app: FastAPI,
+    producer: AIOKafkaProducer,
+    metrics_settings: MetricsSettings,
+    kafka_bootstrap: str,
 ) -> None:
     topic = metrics_settings.topic("portfolio")
     bad = to_kafka_record(proposed("bad"), "portfolio")

@@ -70,7 +70,7 @@ async def count_by_state(conn: AsyncConnection) -> dict[str, int]:
         .group_by(initiative_flow.c.state)
         .order_by(initiative_flow.c.state)
     )
-    return {state: count for state, count in rows.tuples().all()}
+    return dict(rows.tuples().all())
 
 
 def _flow(row: sa.Row[tuple[object, ...]]) -> InitiativeFlow:
