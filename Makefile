@@ -44,7 +44,10 @@ up: install ## Start everything: infrastructure, migrations, services, gateway, 
 down: ## Stop the gateway, the services, Kafka and PostgreSQL (idempotent)
 	deploy/local/down.sh
 
-test: install infra-up topics ## Run every test against the real PostgreSQL and Kafka
+# With PMO_DATABASE_URL / PMO_KAFKA_BOOTSTRAP set, the tests use those servers and start none here.
+TEST_INFRA := $(if $(PMO_DATABASE_URL)$(PMO_KAFKA_BOOTSTRAP),,infra-up topics)
+
+test: install $(TEST_INFRA) ## Run every test against the real PostgreSQL and Kafka
 	@rc=0; uv run pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [[ $$rc -eq 5 ]]; then echo "make test: FAILED: pytest collected no tests (exit 5); check testpaths in pyproject.toml" >&2; fi; \
 	exit $$rc
