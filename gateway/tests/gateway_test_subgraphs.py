@@ -24,6 +24,10 @@ from strawberry.types import Info
 RENDEZVOUS: asyncio.Barrier | None = None
 
 
+# Set by a test to a fresh asyncio.Event: the `gated` field answers once it is set.
+GATE: asyncio.Event | None = None
+
+
 async def rendezvous() -> bool:
     assert RENDEZVOUS is not None, "set gateway_test_subgraphs.RENDEZVOUS first"
     async with asyncio.timeout(5):
@@ -148,6 +152,13 @@ class CatalogQuery:
     @strawberry.field
     async def catalog_rendezvous(self) -> bool:
         return await rendezvous()
+
+    @strawberry.field
+    async def gated(self) -> str:
+        assert GATE is not None, "set gateway_test_subgraphs.GATE first"
+        async with asyncio.timeout(5):
+            await GATE.wait()
+        return "open"
 
     @strawberry.field
     def catalog_version(self) -> str:

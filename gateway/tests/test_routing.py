@@ -7,6 +7,7 @@ from typing import Any
 
 import gateway_test_subgraphs as subgraphs
 from gateway_test_support import Post, SubgraphServer
+from prometheus_client import REGISTRY
 
 
 def _entities_calls(server: SubgraphServer) -> list[dict[str, Any]]:
@@ -202,3 +203,38 @@ async def test_plans_are_cached_per_document_and_operation(router: Any, post: Po
     await post(query, operation_name="Cached")
 
     assert list(gateway._cache) == [(query, None), (query, "Cached")]
+
+
+def _shared_fetches(subgraph: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "pmo_gateway_subgraph_fetches_deduplicated_total", {"subgraph": subgraph}
+    )
+    return value or 0.0
+
+
+async def test_identical_queries_in_flight_share_one_subgraph_request(
+    router: Any, servers: dict[str, SubgraphServer]
+) -> None:
+    subgraphs.GATE = asyncio.Event()
+    shared_before = _shared_fetches("catalog")
+
+    def send(token: str) -> Any:
+        return asyncio.create_task(
+            router.post("/graphql", json={"query": "{ gated }"}, headers={"authorization": token})
+        )
+
+    tasks = [send("Bearer a"), send("Bearer a"), send("Bearer a"), send("Bearer b")]
+    async with asyncio.timeout(5):
+        # Hold the subgraph until the two repeats of "Bearer a" joined the request in flight
+        # (a metric has no event to wait on, so poll it).
+        while _shared_fetches("catalog") < shared_before + 2:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    subgraphs.GATE.set()
+    responses = await asyncio.gather(*tasks)
+
+    assert [r.json() for r in responses] == [{"data": {"gated": "open"}}] * 4
+    # One request per distinct forwarded Authorization header.
+    assert sorted(r.headers["authorization"] for r in servers["catalog"].requests) == [
+        "Bearer a",
+        "Bearer b",
+    ]

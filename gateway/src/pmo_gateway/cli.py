@@ -19,13 +19,13 @@ app = typer.Typer(add_completion=False, help="The PMO GraphQL federation gateway
 @app.command()
 def serve(
     supergraph: Annotated[
-        Path | None, typer.Option(help="Supergraph SDL to route by [env PMO_GATEWAY_SUPERGRAPH]")
+        Path | None, typer.Option(help="Supergraph SDL to route by (env PMO_GATEWAY_SUPERGRAPH)")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Port [env PMO_GATEWAY_PORT, default 4000]")
+        int | None, typer.Option(help="Port (env PMO_GATEWAY_PORT, default 4000)")
     ] = None,
     host: Annotated[
-        str | None, typer.Option(help="Interface [env PMO_GATEWAY_HOST, default 127.0.0.1]")
+        str | None, typer.Option(help="Interface (env PMO_GATEWAY_HOST, default 127.0.0.1)")
     ] = None,
     check: Annotated[
         bool,
