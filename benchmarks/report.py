@@ -1,0 +1,124 @@
+"""Summary tables on the console and the results file."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def _num(value: float, digits: int = 1) -> str:
+    return (
+        "—"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else (f"{value:,.{digits}f}")
+    )
+
+
+def _x(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+def _cpu(cpu: dict[str, float]) -> str:
+    parts = [
+        ("bench", cpu.get("benchmark_process")),
+        ("service", cpu.get("service_process")),
+        ("pg", cpu.get("postgres_backends")),
+    ]
+    return " / ".join(f"{name} {value:.2f}" for name, value in parts if value is not None)
+
+
+def write_path_table(result: dict[str, Any]) -> Table:
+    table = Table(title="write_path: proposeInitiative vs the same SQL by hand (asyncpg)")
+    for column in ("concurrency", "measure", "service (HTTP)", "in-process handler",
+                   "raw SQL baseline", "HTTP / raw", "in-process / raw"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    figures, baseline, ratios = result["figures"], result["baseline"], result["ratio"]
+    for key, base in baseline.items():
+        concurrency = key.removeprefix("concurrency_")
+        http = figures[key]
+        inner = figures.get(f"in_process_{key}")
+        inner_ratio = ratios.get(f"in_process_{key}")
+        rows = (
+            ("commands/s", "per_second", "throughput"),
+            ("p50 ms", "p50_ms", "p50"),
+            ("p99 ms", "p99_ms", "p99"),
+        )
+        for label, field, ratio_key in rows:
+            digits = 1 if field == "per_second" else 2
+            table.add_row(
+                concurrency if field == "per_second" else "",
+                label,
+                _num(http[field], digits),
+                _num(inner[field], digits) if inner else "—",
+                _num(base[field], digits),
+                _x(ratios[key][ratio_key]),
+                _x(inner_ratio[ratio_key]) if inner_ratio else "—",
+            )
+        table.add_row(
+            "",
+            "CPU cores used",
+            _cpu(http["cpu_cores"]),
+            _cpu(inner["cpu_cores"]) if inner else "—",
+            _cpu(base["cpu_cores"]),
+            "",
+            "",
+            end_section=True,
+        )
+    return table
+
+
+def propagation_table(result: dict[str, Any]) -> Table:
+    table = Table(title="propagation: commit → visible in metrics vs a bare Kafka round trip")
+    for column in ("measure", "service commit → visible", "Kafka produce → consume", "ratio",
+                   "mutation round trip", "Kafka produce ack"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    service = result["figures"]["commit_to_visible"]
+    mutation = result["figures"]["mutation_round_trip"]
+    kafka = result["baseline"]["kafka_round_trip"]
+    produce = result["baseline"]["kafka_produce_ack"]
+    for label, field in (("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"), ("mean ms", "mean_ms"),
+                         ("max ms", "max_ms")):  # fmt: skip
+        ratio_key = field.removesuffix("_ms")
+        ratio = result["ratio"].get(ratio_key)
+        table.add_row(
+            label,
+            _num(service[field], 2),
+            _num(kafka[field], 2),
+            _x(ratio) if ratio is not None else "—",
+            _num(mutation[field], 2),
+            _num(produce[field], 2),
+        )
+    return table
+
+
+TABLES = {"write_path": write_path_table, "propagation": propagation_table}
+
+
+def show(console: Console, name: str, result: dict[str, Any]) -> None:
+    console.print(TABLES[name](result))
+    machine = result["machine"]
+    console.print(
+        f"[dim]{machine['cpu_count']} cores ({machine['cpu_model']}), Python {machine['python']}, "
+        f"PostgreSQL {machine['postgres']}, Kafka {machine['kafka']}; the client, the services "
+        f"and the servers share this machine (load average at start "
+        f"{machine['load_average_at_start']}). Ratios: service ÷ baseline.[/dim]"
+    )
+
+
+def save(results: dict[str, Any], path: Path = RESULTS) -> None:
+    """Merge into ``path``: a run of one benchmark keeps the others' last results."""
+    merged: dict[str, Any] = {}
+    if path.exists():
+        try:
+            merged = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            merged = {}
+    merged.update(results)
+    path.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
