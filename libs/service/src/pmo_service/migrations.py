@@ -124,3 +124,17 @@ def _ensure_schema(connection: Connection, schema: str) -> None:
             "provision it first (deploy/local/postgres.sh, or CREATE SCHEMA ... AUTHORIZATION "
             "<service role> as an administrator)"
         ) from error
+
+
+def migration_schema() -> str:
+    """The schema the running migration works in (for ``op.*(..., schema=...)`` in versions)."""
+    from alembic import op
+
+    config = op.get_context().config
+    settings = config.attributes.get("settings") if config is not None else None
+    if not isinstance(settings, ServiceSettings):
+        raise MigrationError(
+            "migrations must run through `pmo-<service> migrate` (pmo_service.migrations.upgrade), "
+            "which tells them the service's schema"
+        )
+    return settings.database_schema

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from pmo_events.tables import create_event_store_tables, drop_event_store_tables
+from pmo_service.migrations import migration_schema
 
 revision = "0001"
 down_revision = None
@@ -17,13 +18,8 @@ branch_labels = None
 depends_on = None
 
 
-def _schema() -> str:
-    schema: str = op.get_context().config.attributes["settings"].database_schema
-    return schema
-
-
 def upgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     create_event_store_tables(op, schema)
     op.create_table(
         "initiatives",
@@ -49,6 +45,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    schema = _schema()
+    schema = migration_schema()
     op.drop_table("initiatives", schema=schema)
     drop_event_store_tables(op, schema)
