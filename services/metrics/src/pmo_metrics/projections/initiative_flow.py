@@ -70,7 +70,7 @@ async def count_by_state(conn: AsyncConnection) -> dict[str, int]:
         .group_by(initiative_flow.c.state)
         .order_by(initiative_flow.c.state)
     )
-    return dict(rows.tuples().all())
+    return {state: int(count) for state, count in rows}
 
 
 def _flow(row: sa.Row[tuple[object, ...]]) -> InitiativeFlow:
