@@ -141,3 +141,16 @@ async def test_metrics_count_subgraph_fetches(router: Any, post: Post) -> None:
     text = (await router.get("/metrics")).text
     assert 'pmo_gateway_subgraph_fetch_seconds_count{outcome="ok",subgraph="catalog"}' in text
     assert "pmo_gateway_plan_cache_total" in text
+
+
+async def test_a_gateway_bug_is_answered_as_a_graphql_internal_error(router: Any) -> None:
+    async def explode(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("boom")
+
+    router.app.state.gateway.executor.execute = explode
+    response = await router.post("/graphql", json={"query": "{ catalogVersion }"})
+
+    assert response.status_code == 500
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "boom" not in error["message"]

@@ -49,11 +49,25 @@ enum join__Graph {
 TYPES = """
 type Query @join__type(graph: A) @join__type(graph: B) {
   thing(id: ID!): Thing @join__field(graph: A)
+  node(id: ID!): Node @join__field(graph: A)
+  parcel: Parcel @join__field(graph: A)
   secret: String @join__field(graph: A) @inaccessible
 }
 
+interface Node @join__type(graph: A) { id: ID! }
+
+type Parcel @join__type(graph: A, key: "code owner { id }")
+  @join__type(graph: B, key: "code owner { id }") {
+  code: String!
+  owner: Owner!
+  tracking: String @join__field(graph: B)
+}
+
+type Owner @join__type(graph: A) @join__type(graph: B) { id: ID! }
+
 "A thing to ship."
-type Thing @join__type(graph: A, key: "id") @join__type(graph: B, key: "id") {
+type Thing implements Node @join__type(graph: A, key: "id") @join__type(graph: B, key: "id")
+  @join__implements(graph: A, interface: "Node") {
   id: ID!
   weight: Int @join__field(graph: A) @join__field(graph: B, external: true)
   internalCode: String @join__field(graph: A) @inaccessible
@@ -78,7 +92,7 @@ SDL = HEADER + TYPES
 def test_the_api_schema_drops_machinery_and_inaccessible_elements() -> None:
     schema = Supergraph(SDL).api_schema
 
-    assert set(schema.query_type.fields) == {"thing"}  # type: ignore[union-attr]
+    assert set(schema.query_type.fields) == {"thing", "node", "parcel"}  # type: ignore[union-attr]
     thing = schema.get_type("Thing")
     assert set(thing.fields) == {"id", "weight", "shipping", "carrier", "kind"}  # type: ignore[union-attr]
     assert thing.description == "A thing to ship."
@@ -174,6 +188,49 @@ async def test_a_key_field_hidden_by_a_client_alias_is_read_from_an_internal_ali
 
     assert response == {"data": {"thing": {"id": "12", "carrier": "DHL"}}}
     assert "_pmo_id0: id" in seen[0]["query"]
+    assert seen[1]["variables"]["representations"] == [{"__typename": "Thing", "id": "t-1"}]
+    await gateway.client.aclose()
+
+
+async def test_nested_keys_are_selected_and_sent_as_nested_representations() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        if "_entities" in body["query"]:
+            return httpx.Response(200, json={"data": {"_entities": [{"tracking": "T-9"}]}})
+        parcel = {"__typename": "Parcel", "code": "c1", "owner": {"id": "o1"}}
+        return httpx.Response(200, json={"data": {"parcel": parcel}})
+
+    gateway = _gateway(handler)
+    response = await gateway.execute(GraphQLRequest("{ parcel { tracking } }"), {})
+
+    assert response == {"data": {"parcel": {"tracking": "T-9"}}}
+    assert "parcel { __typename code owner { id } }" in seen[0]["query"]
+    assert seen[1]["variables"]["representations"] == [
+        {"__typename": "Parcel", "code": "c1", "owner": {"id": "o1"}}
+    ]
+    await gateway.client.aclose()
+
+
+async def test_entity_fields_behind_an_interface_are_fetched_for_matching_objects() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        if "_entities" in body["query"]:
+            return httpx.Response(200, json={"data": {"_entities": [{"carrier": "UPS"}]}})
+        return httpx.Response(200, json={"data": {"node": {"__typename": "Thing", "id": "t-1"}}})
+
+    gateway = _gateway(handler)
+    response = await gateway.execute(
+        GraphQLRequest('{ node(id: "t-1") { id kind: __typename ... on Thing { carrier } } }'), {}
+    )
+
+    assert response == {"data": {"node": {"id": "t-1", "kind": "Thing", "carrier": "UPS"}}}
+    assert 'node(id: "t-1") { __typename ... on Thing { id kind: __typename } }' in seen[0]["query"]
     assert seen[1]["variables"]["representations"] == [{"__typename": "Thing", "id": "t-1"}]
     await gateway.client.aclose()
 

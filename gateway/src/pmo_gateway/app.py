@@ -124,6 +124,18 @@ async def _graphql(
         code = exc.errors[0].get("extensions", {}).get("code") if exc.errors else None
         keep = media_type == GRAPHQL_RESPONSE or code in _HTTP_LEVEL or exc.status >= 500
         status = exc.status if keep else 200
+    except Exception:
+        # A bug in the gateway: log it with its traceback, answer in GraphQL terms.
+        logger.exception("gateway_request_failed")
+        body = {
+            "errors": [
+                codes.error(
+                    "the gateway failed to run this request; retry, and report it if it persists",
+                    codes.INTERNAL_SERVER_ERROR,
+                )
+            ]
+        }
+        status = 500
     response = Response(orjson.dumps(body), status_code=status, media_type=media_type)
     if status == 401:
         response.headers["www-authenticate"] = 'Bearer realm="pmo"'

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import orjson
+import structlog
 from opentelemetry import propagate
 from prometheus_client import Counter, Histogram
 
@@ -30,6 +31,8 @@ SUBGRAPH_FETCHES_SHARED = Counter(
     "Subgraph fetches answered by an identical request already in flight",
     ["subgraph"],
 )
+
+logger = structlog.get_logger(__name__)
 
 _ACCEPT = "application/graphql-response+json, application/json;q=0.9"
 _GRAPHQL_MEDIA_TYPES = ("application/graphql-response+json", "application/json")
@@ -121,6 +124,9 @@ class SubgraphClient:
             result = _graphql_body(subgraph, response)
             outcome = "ok" if not result.get("errors") else "graphql_errors"
             return result
+        except SubgraphFetchError as exc:
+            logger.warning("subgraph_fetch_failed", subgraph=subgraph, reason=exc.reason)
+            raise
         finally:
             SUBGRAPH_FETCH_SECONDS.labels(subgraph, outcome).observe(time.perf_counter() - started)
 

@@ -260,7 +260,8 @@ class Planner:
             # _target_graph only picks graphs with such a key.
             assert join is not None
             assert join.key is not None
-            selection.add_internal("__typename")
+            if condition is None:  # an abstract position selects __typename already
+                selection.add_internal("__typename")
             child = _FetchBuilder(target, "query", (path, type_name))
             child.key = self._select_key(selection, type_name, join.key)
             for fld in remote_fields:
