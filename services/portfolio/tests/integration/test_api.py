@@ -211,3 +211,40 @@ async def test_schema_tables_live_in_the_service_schema(
         "initiatives",
         "alembic_version",
     } <= tables
+
+
+def test_every_mutation_names_its_roles() -> None:
+    from pmo_portfolio.api.schema import schema
+    from pmo_service.graphql import field_roles
+
+    unguarded = [name for name, roles in field_roles(schema).items() if roles is None]
+    assert not unguarded, f"mutations without requires_roles: {unguarded}"
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("admin", True),
+        ("pmo", True),
+        ("portfolio_manager", True),
+        ("resource_manager", True),
+        ("coach", True),
+        ("team_member", True),
+        ("viewer", False),
+    ],
+)
+async def test_propose_initiative_role_matrix(
+    client: httpx.AsyncClient,
+    portfolio_settings: PortfolioSettings,
+    app: FastAPI,
+    role: str,
+    allowed: bool,
+) -> None:
+    before = await _head(portfolio_settings, app)
+    body = await gql(client, portfolio_settings, PROPOSE, _input(f"matrix-{role}"), role)
+    if allowed:
+        assert body["data"]["proposeInitiative"]["owner"] == f"matrix-{role}"
+        assert await _head(portfolio_settings, app) == before + 1
+    else:
+        assert list(graphql_errors(body)) == ["FORBIDDEN"]
+        assert await _head(portfolio_settings, app) == before
