@@ -11,7 +11,7 @@ from graphql import GraphQLEnumType
 from pmo_gateway.errors import RequestError
 from pmo_gateway.fetcher import SubgraphClient
 from pmo_gateway.gateway import Gateway, GraphQLRequest
-from pmo_gateway.operation import Field, SelectionSet
+from pmo_gateway.normalize import Field, SelectionSet
 from pmo_gateway.response import Shaper
 from pmo_gateway.supergraph import Supergraph, SupergraphError
 

@@ -18,9 +18,9 @@ from pmo_gateway import errors as codes
 from pmo_gateway.errors import JsonDict, RequestError, UnsupportedFeature
 from pmo_gateway.executor import Executor
 from pmo_gateway.fetcher import SubgraphClient
+from pmo_gateway.normalize import Normalizer
 from pmo_gateway.operation import (
     Limits,
-    Normalizer,
     PreparedOperation,
     coerce_variables,
     conditions_key,

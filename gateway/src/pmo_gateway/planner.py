@@ -16,10 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from graphql import GraphQLSchema, print_ast
-from graphql.language import DocumentNode, OperationDefinitionNode, SelectionSetNode
+from graphql.language import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 
 from pmo_gateway.errors import UnsupportedFeature
-from pmo_gateway.operation import Field, SelectionSet
+from pmo_gateway.normalize import Field, SelectionSet
 from pmo_gateway.subquery import SubSelection
 from pmo_gateway.supergraph import FieldSetItem, JoinType, Supergraph
 
@@ -90,7 +95,10 @@ class Planner:
         self._keys: dict[tuple[str, str, str], JoinType | None] = {}
 
     def plan(
-        self, operation: OperationDefinitionNode, root: SelectionSet, fragments: tuple[object, ...]
+        self,
+        operation: OperationDefinitionNode,
+        root: SelectionSet,
+        fragments: tuple[FragmentDefinitionNode, ...],
     ) -> QueryPlan:
         kind = operation.operation.value
         if kind == "subscription":
@@ -325,11 +333,13 @@ def _safe_name(text: str) -> str:
 
 
 def _introspection_document(
-    operation: OperationDefinitionNode, fields: tuple[Field, ...], fragments: tuple[object, ...]
+    operation: OperationDefinitionNode,
+    fields: tuple[Field, ...],
+    fragments: tuple[FragmentDefinitionNode, ...],
 ) -> DocumentNode | None:
     """The root introspection fields as their own document, executed by the gateway."""
     nodes = [node for f in fields if f.local for node in f.nodes]
     if not nodes:
         return None
     local_operation = replace(operation, selection_set=SelectionSetNode(selections=tuple(nodes)))
-    return DocumentNode(definitions=(local_operation, *fragments))  # type: ignore[arg-type]
+    return DocumentNode(definitions=(local_operation, *fragments))

@@ -14,7 +14,7 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLOutputType, is_leaf_type
 
 from pmo_gateway import errors as codes
 from pmo_gateway.errors import JsonDict
-from pmo_gateway.operation import Field, SelectionSet
+from pmo_gateway.normalize import Field, SelectionSet
 
 
 class _Bubble:
