@@ -80,6 +80,7 @@ async def test_a_relay_killed_mid_batch_still_gives_an_exactly_once_read_model(
 
     second = relay_for(engine, schema, topic, kafka_bootstrap, batch_size=5)
     assert await second.publish_pending() == len(stored) + 1 - 5
+    await second.close()
     assert len(await read_topic(kafka_bootstrap, topic)) == len(stored) + 1 + 5  # duplicates
 
     projector = ListProjector(schema, [topic])
@@ -245,6 +246,7 @@ async def test_rebuild_reproduces_the_live_read_model(
     # The live runner resumes after the rebuild's end offsets: only the new event is applied.
     extra = await store.append(unique("late"), "List", 0, [ItemAdded(item="late")])
     assert await relay.publish_pending() == 1
+    await relay.close()
     before = counted(projector, "processed")
     stop = asyncio.Event()
     running = asyncio.create_task(runner_for(engine, schema, projector, kafka_bootstrap).run(stop))

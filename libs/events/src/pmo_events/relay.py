@@ -82,6 +82,8 @@ class OutboxRelay:
         self._producer_factory = producer_factory or self._default_producer
         self._on_batch_delivered = on_batch_delivered
         self._producer: AIOKafkaProducer | None = None
+        # Only the leader writes the tracking row, so while leading it is cached here.
+        self._tracked: int | None = None
         self._wake = asyncio.Event()
         self._leader = AdvisoryLeader(
             engine, advisory_key(f"pmo_events.relay:{schema}"), f"{schema}_events", self._wake
@@ -112,6 +114,7 @@ class OutboxRelay:
                     log.exception("relay %s failed; retrying in %.1fs", self.schema, delay)
                     await sleep_unless_stopped(stop, delay)
                 finally:
+                    self._tracked = None
                     await self._leader.release()
         finally:
             await self._close_producer()
@@ -129,9 +132,11 @@ class OutboxRelay:
             return await self._publish_available(asyncio.Event())
         finally:
             if owned:
+                self._tracked = None
                 await self._leader.release()
 
     async def close(self) -> None:
+        self._tracked = None
         await self._leader.release()
         await self._close_producer()
 
@@ -146,6 +151,7 @@ class OutboxRelay:
                 # Kafka trouble: drop the producer (its sequence state may be unusable), back off,
                 # and re-read from the unchanged tracking row.
                 await self._close_producer()
+                self._tracked = None
                 delay = self.backoff.next_delay()
                 log.exception(
                     "relay %s → %s: publishing failed, retry %d in %.1fs",
@@ -170,7 +176,9 @@ class OutboxRelay:
 
     async def _publish_available(self, stop: asyncio.Event) -> int:
         sent = 0
-        tracked = await self._tracked_position()
+        tracked = self._tracked
+        if tracked is None:
+            tracked = await self._tracked_position()
         while not stop.is_set():
             await self._leader.check()
             batch = await self.store.read_all(tracked, self.batch_size)
@@ -182,6 +190,7 @@ class OutboxRelay:
                 await self._on_batch_delivered(batch)
             tracked = batch[-1].position
             await self._advance(tracked)
+            self._tracked = tracked
             sent += len(batch)
             self._published.inc(len(batch))
             self.backoff.reset()
