@@ -60,8 +60,8 @@ lint: ## ruff check, ruff format --check and mypy
 compose: node-deps ## Recompose gateway/supergraph.graphql from the subgraphs' SDL
 	uv run python -m pmo_gateway.compose
 
-bench: ## Run the benchmarks (writes benchmarks/results.json)
-	uv run python -m benchmarks
+bench: install infra-up topics ## Run the benchmarks against same-run baselines (writes benchmarks/results.json)
+	uv run python -m benchmarks $(BENCH_ARGS)
 
 token: ## Print a development JWT: make token ROLE=pmo
 	@uv run --quiet pmo-portfolio token --role $(ROLE)

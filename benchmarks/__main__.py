@@ -22,7 +22,7 @@ Runner = Callable[[Servers, Progress, dict[str, str]], Awaitable[dict[str, Any]]
 
 
 def runners(quick: bool) -> dict[str, Runner]:
-    write = write_path.Config(requests=300, warmup=50) if quick else write_path.Config()
+    write = write_path.Config(requests=300, warmup=50, rounds=2) if quick else write_path.Config()
     prop = propagation.Config(samples=30, warmup=5) if quick else propagation.Config()
     return {
         "write_path": lambda found, progress, env: write_path.run(found, write, progress, env),
@@ -85,6 +85,8 @@ async def main(args: argparse.Namespace, console: Console) -> None:
 def run() -> int:
     args = parse_args(sys.argv[1:])
     console = Console()
+    if not console.is_terminal:  # make's log or CI: rich would wrap the tables at 80 columns
+        console = Console(width=120)
     try:
         asyncio.run(main(args, console))
     except BenchmarkError as error:

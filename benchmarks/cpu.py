@@ -37,6 +37,25 @@ async def _backend_pids(conn: asyncpg.Connection, database: str) -> set[int]:
 
 
 @dataclass
+class CpuUse:
+    """CPU seconds per party over ``wall`` seconds; sums over several measured runs."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    wall: float = 0.0
+
+    def add(self, other: CpuUse) -> None:
+        for name, value in other.seconds.items():
+            self.seconds[name] = self.seconds.get(name, 0.0) + value
+        self.wall += other.wall
+
+    def cores(self) -> dict[str, float]:
+        """CPU seconds per wall second (1.0 = one core busy all the time)."""
+        if not self.wall:
+            return {}
+        return {name: round(value / self.wall, 2) for name, value in self.seconds.items()}
+
+
+@dataclass
 class CpuMeter:
     """Snapshot at start, difference at stop. ``service_pid`` may be None (no subprocess)."""
 
@@ -58,8 +77,8 @@ class CpuMeter:
         self._client = time.process_time()
         self._wall = time.perf_counter()
 
-    async def stop(self) -> dict[str, float]:
-        """CPU seconds per wall second of each party since ``start`` (1.0 = one core)."""
+    async def stop(self) -> CpuUse:
+        """CPU seconds of each party, and the wall time, since ``start``."""
         wall = time.perf_counter() - self._wall
         client = time.process_time() - self._client
         service = self._service_cpu() - self._service
@@ -68,10 +87,10 @@ class CpuMeter:
             now = _cpu_seconds(pid)
             if now is not None:
                 postgres += now - self._backends.get(pid, 0.0)
-        shares = {"benchmark_process": client / wall, "postgres_backends": postgres / wall}
+        used = {"benchmark_process": client, "postgres_backends": postgres}
         if self.service_pid is not None:
-            shares["service_process"] = service / wall
-        return {name: round(value, 2) for name, value in shares.items()}
+            used["service_process"] = service
+        return CpuUse(used, wall)
 
     def _service_cpu(self) -> float:
         if self.service_pid is None:

@@ -26,21 +26,25 @@ def _x(value: float) -> str:
 
 
 def _cpu(cpu: dict[str, float]) -> str:
-    parts = [
-        ("bench", cpu.get("benchmark_process")),
-        ("service", cpu.get("service_process")),
-        ("pg", cpu.get("postgres_backends")),
-    ]
-    return " / ".join(f"{name} {value:.2f}" for name, value in parts if value is not None)
+    """bench/service/postgres CPU cores, e.g. ``0.16/0.75/0.11``."""
+    parts = (
+        cpu.get(name) for name in ("benchmark_process", "service_process", "postgres_backends")
+    )
+    return "/".join("—" if value is None else f"{value:.2f}" for value in parts)
 
 
 def write_path_table(result: dict[str, Any]) -> Table:
     table = Table(title="write_path: proposeInitiative vs the same SQL by hand (asyncpg)")
-    for column in ("concurrency", "measure", "service (HTTP)", "in-process handler",
-                   "raw SQL baseline", "HTTP / raw", "in-process / raw"):  # fmt: skip
+    for column in ("c", "measure", "service HTTP", "in-process", "raw SQL",
+                   "HTTP÷raw", "in-proc÷raw"):  # fmt: skip
         table.add_column(column, justify="left" if column == "measure" else "right")
+    table.caption = (
+        "c: concurrency; CPU cores: this process / the service process / the database's backends"
+    )
     figures, baseline, ratios = result["figures"], result["baseline"], result["ratio"]
-    for key, base in baseline.items():
+    # Highest concurrency first (the headline figure), whatever order the JSON kept.
+    for key in sorted(baseline, key=lambda name: -int(name.removeprefix("concurrency_"))):
+        base = baseline[key]
         concurrency = key.removeprefix("concurrency_")
         http = figures[key]
         inner = figures.get(f"in_process_{key}")
@@ -63,7 +67,7 @@ def write_path_table(result: dict[str, Any]) -> Table:
             )
         table.add_row(
             "",
-            "CPU cores used",
+            "CPU cores",
             _cpu(http["cpu_cores"]),
             _cpu(inner["cpu_cores"]) if inner else "—",
             _cpu(base["cpu_cores"]),
@@ -76,8 +80,8 @@ def write_path_table(result: dict[str, Any]) -> Table:
 
 def propagation_table(result: dict[str, Any]) -> Table:
     table = Table(title="propagation: commit → visible in metrics vs a bare Kafka round trip")
-    for column in ("measure", "service commit → visible", "Kafka produce → consume", "ratio",
-                   "mutation round trip", "Kafka produce ack"):  # fmt: skip
+    for column in ("measure", "commit → visible", "Kafka round trip", "ratio",
+                   "mutation", "Kafka produce ack"):  # fmt: skip
         table.add_column(column, justify="left" if column == "measure" else "right")
     service = result["figures"]["commit_to_visible"]
     mutation = result["figures"]["mutation_round_trip"]

@@ -8,7 +8,7 @@ import math
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.progress import Progress, TaskID
 
@@ -75,6 +75,21 @@ def ratio(numerator: float, denominator: float) -> float:
     return round(numerator / denominator, 3) if denominator else math.nan
 
 
+@dataclass
+class Samples:
+    """Latencies (seconds) and the wall time they took; several runs can be merged."""
+
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, other: Samples) -> None:
+        self.latencies.extend(other.latencies)
+        self.seconds += other.seconds
+
+    def summary(self) -> Summary:
+        return Summary.of(self.latencies, self.seconds)
+
+
 async def closed_loop(
     operation: Operation,
     *,
@@ -82,7 +97,7 @@ async def closed_loop(
     concurrency: int,
     progress: Progress,
     task: TaskID,
-) -> Summary:
+) -> Samples:
     """Run ``operation(i)`` for i in 0..total-1 from ``concurrency`` workers, each starting its next
     call as soon as the previous one returns (a closed loop: the offered load adapts to the
     system, so the figure is the capacity at that concurrency, not a fixed arrival rate)."""
@@ -100,4 +115,4 @@ async def closed_loop(
     async with asyncio.TaskGroup() as group:
         for _ in range(concurrency):
             group.create_task(worker())
-    return Summary.of(latencies, time.perf_counter() - started)
+    return Samples(latencies, time.perf_counter() - started)

@@ -11,6 +11,11 @@ Measured, at each concurrency (closed loop, the client in this process on the sa
   model INSERT, ``LOCK TABLE events IN EXCLUSIVE MODE``, the INSERT … SELECT FROM unnest … RETURNING
   with ``pg_notify``, COMMIT) on copies of the service's tables (``LIKE … INCLUDING ALL``: same
   columns, defaults, identity, constraints and indexes) in the same fresh database, same role.
+
+Each variant is warmed up, then the variants run in interleaved rounds; after a round of the
+service, the benchmark waits until its relay has published everything, so no phase pays for
+another's backlog. The CPU each party burned (this process, the service, the database's
+backends) is recorded next to the figures.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +41,7 @@ from pmo_service.devkeys import issue_dev_token
 from rich.progress import Progress
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks.cpu import CpuMeter
+from benchmarks.cpu import CpuMeter, CpuUse
 from benchmarks.infra import (
     BenchmarkError,
     FreshDatabase,
@@ -47,7 +52,7 @@ from benchmarks.infra import (
     topic_partitions,
 )
 from benchmarks.processes import ServiceProcess, running
-from benchmarks.stats import Operation, Summary, closed_loop, ratio
+from benchmarks.stats import Operation, Samples, closed_loop, ratio
 
 NAME = "write_path"
 SCHEMA = "portfolio"
@@ -66,6 +71,7 @@ class Config:
     requests: int = 2_000
     warmup: int = 200
     concurrencies: tuple[int, ...] = (8, 1)
+    rounds: int = 4
     in_process: bool = True
 
 
@@ -243,39 +249,70 @@ async def relay_caught_up(db: FreshDatabase, topic: str, timeout_s: float = 120.
 
 
 @dataclass
-class _Phase:
-    db: FreshDatabase
-    progress: Progress
-    config: Config
-    service: ServiceProcess | None
+class Variant:
+    """One way of running the command, measured in rounds interleaved with the other variants."""
 
-    async def measure(self, label: str, operation: Operation, concurrency: int) -> dict[str, Any]:
-        config = self.config
-        task = self.progress.add_task(f"{NAME} {label} c={concurrency}", total=config.warmup)
+    label: str
+    operation: Operation
+    service: ServiceProcess | None  # whose CPU to meter, besides this process and Postgres
+    settle_topic: str | None  # wait for the relay to publish this variant's events, if any
+    samples: Samples = field(default_factory=Samples)
+    cpu: CpuUse = field(default_factory=CpuUse)
+
+    def figures(self) -> dict[str, Any]:
+        return {**self.samples.summary().throughput_figures(), "cpu_cores": self.cpu.cores()}
+
+
+async def measure(
+    db: FreshDatabase, variants: list[Variant], concurrency: int, config: Config, progress: Progress
+) -> None:
+    """Warm every variant up, then run ``config.rounds`` rounds of each in turn.
+
+    Interleaving (A B C A B C …) rather than running each variant in one block spreads any
+    change in background load on the shared machine over all variants alike.
+    """
+    tasks = {
+        variant.label: progress.add_task(
+            f"{NAME} {variant.label} c={concurrency}", total=config.warmup + config.requests
+        )
+        for variant in variants
+    }
+    for variant in variants:
         await closed_loop(
-            operation,
+            variant.operation,
             total=config.warmup,
             concurrency=concurrency,
-            progress=self.progress,
-            task=task,
+            progress=progress,
+            task=tasks[variant.label],
         )
-        self.progress.reset(task, total=config.requests)
-        database = self.db.asyncpg_args()["database"]
-        conn = await asyncpg.connect(**self.db.asyncpg_args())
-        try:
-            meter = CpuMeter(conn, str(database), self.service.pid if self.service else None)
-            await meter.start()
-            summary: Summary = await closed_loop(
-                operation,
-                total=config.requests,
-                concurrency=concurrency,
-                progress=self.progress,
-                task=task,
-            )
-            cpu = await meter.stop()
-        finally:
-            await conn.close()
-        return {**summary.throughput_figures(), "cpu_cores": cpu}
+        await _settle(db, variant)
+    per_round = -(-config.requests // config.rounds)
+    watcher = await asyncpg.connect(**db.asyncpg_args())
+    try:
+        database = str(db.asyncpg_args()["database"])
+        for done in range(0, config.requests, per_round):
+            for variant in variants:
+                pid = variant.service.pid if variant.service else None
+                meter = CpuMeter(watcher, database, pid)
+                await meter.start()
+                variant.samples.add(
+                    await closed_loop(
+                        variant.operation,
+                        total=min(per_round, config.requests - done),
+                        concurrency=concurrency,
+                        progress=progress,
+                        task=tasks[variant.label],
+                    )
+                )
+                variant.cpu.add(await meter.stop())
+                await _settle(db, variant)
+    finally:
+        await watcher.close()
+
+
+async def _settle(db: FreshDatabase, variant: Variant) -> None:
+    if variant.settle_topic is not None:
+        await relay_caught_up(db, variant.settle_topic)
 
 
 def _ratios(figures: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float]:
@@ -309,8 +346,9 @@ async def run(
         engine: AsyncEngine = create_engine(settings, application_name="pmo-bench-in-process")
         repository = InitiativeRepository(engine, PostgresEventStore(engine, SCHEMA))
         try:
-            async with running("portfolio", service_env_) as service:
-                client = httpx.AsyncClient(
+            async with (
+                running("portfolio", service_env_) as service,
+                httpx.AsyncClient(
                     base_url=service.base_url,
                     headers={
                         "authorization": f"Bearer {token}",
@@ -318,27 +356,25 @@ async def run(
                     },
                     limits=httpx.Limits(max_connections=most, max_keepalive_connections=most),
                     timeout=60.0,
-                )
-                async with client:
-                    for concurrency in config.concurrencies:
-                        key = f"concurrency_{concurrency}"
-                        phase = _Phase(db, progress, config, None)
-                        baseline[key] = await phase.measure(
-                            "raw SQL", raw_operation(pool, template), concurrency
+                ) as client,
+            ):
+                for concurrency in config.concurrencies:
+                    key = f"concurrency_{concurrency}"
+                    raw = Variant("raw SQL", raw_operation(pool, template), service, None)
+                    http = Variant("http", http_operation(client), service, topic)
+                    variants = [raw, http]
+                    if config.in_process:
+                        inner = Variant(
+                            "in-process", in_process_operation(repository), service, topic
                         )
-                        phase.service = service
-                        figures[key] = await phase.measure(
-                            "http", http_operation(client), concurrency
-                        )
-                        await relay_caught_up(db, topic)
-                        ratios[key] = _ratios(figures[key], baseline[key])
-                        if config.in_process:
-                            inner = f"in_process_{key}"
-                            figures[inner] = await phase.measure(
-                                "in-process", in_process_operation(repository), concurrency
-                            )
-                            await relay_caught_up(db, topic)
-                            ratios[inner] = _ratios(figures[inner], baseline[key])
+                        variants.append(inner)
+                    await measure(db, variants, concurrency, config, progress)
+                    baseline[key] = raw.figures()
+                    figures[key] = http.figures()
+                    ratios[key] = _ratios(figures[key], baseline[key])
+                    if config.in_process:
+                        figures[f"in_process_{key}"] = inner.figures()
+                        ratios[f"in_process_{key}"] = _ratios(inner.figures(), baseline[key])
         finally:
             await pool.close()
             await engine.dispose()
@@ -349,6 +385,7 @@ async def run(
         "parameters": {
             "requests": config.requests,
             "warmup": config.warmup,
+            "rounds": config.rounds,
             "concurrencies": list(config.concurrencies),
             "client": "httpx in the benchmark process, on the same machine as the service",
             "service": "one pmo-portfolio serve process (uvicorn, one worker), log level WARNING",
