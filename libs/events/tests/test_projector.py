@@ -238,7 +238,7 @@ async def test_rebuild_reproduces_the_live_read_model(
         await running
     live = await projector.rows(engine)
 
-    applied = await rebuild(engine, schema, projector, kafka_bootstrap, progress=False)
+    applied = await rebuild(engine, schema, projector, kafka_bootstrap, progress=True)
     assert applied == len(stored)
     rebuilt = await projector.rows(engine)
     assert sorted(rebuilt) == sorted(live)
