@@ -134,7 +134,7 @@ async def test_propose_through_the_gateway_reaches_the_metrics_read_model_in_one
     [stored] = await PostgresEventStore(engine, portfolio_settings.database_schema).load(
         initiative_id
     )
-    assert stored.event_type == "pmo.portfolio.InitiativeProposed.v1"
+    assert stored.event_type == "pmo.portfolio.InitiativeProposed.v2"
     assert stored.metadata["actor"] == "e2e-user"
     trace_id = int(stored.traceparent.split("-")[1], 16)
 
@@ -145,7 +145,7 @@ async def test_propose_through_the_gateway_reaches_the_metrics_read_model_in_one
     headers = {name: value.decode() for name, value in record.headers}
     assert headers["ce_specversion"] == "1.0"
     assert headers["ce_id"] == str(stored.event_id)
-    assert headers["ce_type"] == "pmo.portfolio.InitiativeProposed.v1"
+    assert headers["ce_type"] == "pmo.portfolio.InitiativeProposed.v2"
     assert headers["ce_source"] == "/pmo/portfolio"
     assert headers["ce_subject"] == initiative_id
     assert headers["content-type"] == "application/json"

@@ -88,7 +88,7 @@ async def test_propose_stores_the_event_and_reads_back(
 
     store = PostgresEventStore(app.state.runtime.engine, portfolio_settings.database_schema)
     [event] = await store.load(proposed["id"])
-    assert event.event_type == "pmo.portfolio.InitiativeProposed.v1"
+    assert event.event_type == "pmo.portfolio.InitiativeProposed.v2"
     assert event.data["owner"] == owner
     assert event.metadata["actor"] == "test-user"
     assert event.traceparent is not None

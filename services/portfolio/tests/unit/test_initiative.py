@@ -33,6 +33,7 @@ def test_proposing_records_initiative_proposed_in_the_funnel() -> None:
             hypothesis="For new customers who wait days for an account ...",
             owner="alice",
             portfolio_id="digital",
+            strategic_theme_ids=[],
             proposed_by="bob",
             proposed_at=NOW,
         )

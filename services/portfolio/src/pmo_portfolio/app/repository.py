@@ -29,8 +29,7 @@ class InitiativeRepository:
         if not stored:
             raise NotFound(f"no initiative has the id {initiative_id!r}")
         events: list[PortfolioEvent] = [
-            registry.parse(event.event_type, event.data)  # type: ignore[misc]
-            for event in stored
+            registry.parse(event.event_type, event.data) for event in stored
         ]
         return Initiative.from_events(initiative_id, events)
 

@@ -77,6 +77,7 @@ class Initiative:
                 hypothesis=hypothesis.strip(),
                 owner=owner,
                 portfolio_id=portfolio_id,
+                strategic_theme_ids=[],
                 proposed_by=proposed_by,
                 proposed_at=now,
             )

@@ -33,7 +33,7 @@ async def rebuild_read_models(engine: AsyncEngine, schema: str, *, progress: boo
             after = 0
             while batch := await store.read_all_in(conn, after, BATCH):
                 for stored in batch:
-                    event: PortfolioEvent = registry.parse(stored.event_type, stored.data)  # type: ignore[assignment]
+                    event: PortfolioEvent = registry.parse(stored.event_type, stored.data)
                     await initiatives.apply(conn, event, stored.version)
                     applied += 1
                 after = batch[-1].position
