@@ -7,7 +7,9 @@ Measured, one command at a time:
   when a dedicated connection polling every ~1 ms finds the row in the metrics read model
   ``initiative_flow``. In between: NOTIFY wakes the portfolio relay, it reads the event, produces
   it (idempotent, acks=all), the metrics projector fetches it, applies it and its tracking row in
-  one transaction and commits.
+  one transaction and commits. A bare consumer in this process (its own group) notes when each
+  record becomes consumable, splitting the interval into commit → on Kafka (the relay's share,
+  plus one consumer fetch) and the rest (the projector's share).
 - baseline ``kafka_round_trip``: on the same broker, a bare aiokafka producer (idempotent,
   acks=all, default linger) sends a record of the same size and headers to a throwaway topic with
   the same partition count, and a consumer in the same process receives it: send → receive.
@@ -20,8 +22,10 @@ group starts on an empty topic and never shares partitions with a development me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -85,16 +89,65 @@ def service_env(
 # --- the service path -------------------------------------------------------------------------
 
 
+class Observer:
+    """A bare consumer of the portfolio topic in its own group: when each record became
+    consumable, which splits commit → visible into the relay's part and the projector's part."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=f"{topic}.bench-observer",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        self.arrivals: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Observer:
+        await self.consumer.start()
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.consumer.stop()
+
+    async def _watch(self) -> None:
+        while True:
+            batches = await self.consumer.getmany(timeout_ms=500)
+            now = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    self.arrivals[record.key.decode()] = now
+
+    async def arrival(self, key: str, timeout_s: float = 5.0) -> float:
+        deadline = time.perf_counter() + timeout_s
+        while key not in self.arrivals:
+            if time.perf_counter() > deadline:
+                raise BenchmarkError(f"the observer never received the record of {key}")
+            await asyncio.sleep(POLL_S)
+        return self.arrivals.pop(key)
+
+
 class Pipeline:
     """Proposes initiatives over HTTP and watches the metrics read model for them."""
 
-    def __init__(self, client: httpx.AsyncClient, watcher: asyncpg.Connection) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, watcher: asyncpg.Connection, observer: Observer
+    ) -> None:
         self.client = client
         self.watcher = watcher
+        self.observer = observer
         self._statement: Any = None
 
-    async def one(self, index: int, timeout_s: float = VISIBLE_TIMEOUT_S) -> tuple[float, float]:
-        """(mutation round trip, commit → visible), in seconds."""
+    async def one(
+        self, index: int, timeout_s: float = VISIBLE_TIMEOUT_S
+    ) -> tuple[float, float, float]:
+        """(mutation round trip, commit → visible, commit → on Kafka), in seconds."""
         if self._statement is None:
             self._statement = await self.watcher.prepare(
                 f"SELECT 1 FROM {METRICS}.initiative_flow WHERE initiative_id = $1"
@@ -122,7 +175,9 @@ class Pipeline:
                     f"{timeout_s:.0f} s; see .local/log/bench-portfolio.log and bench-metrics.log"
                 )
             await asyncio.sleep(POLL_S)
-        return committed - sent, time.perf_counter() - committed
+        visible = time.perf_counter()
+        on_kafka = await self.observer.arrival(initiative_id)
+        return committed - sent, visible - committed, on_kafka - committed
 
 
 async def consumer_lag(bootstrap: str, group: str, topic: str, partitions: int) -> int:
@@ -169,7 +224,7 @@ async def measure_service(
     config: Config,
     progress: Progress,
     env: dict[str, str],
-) -> tuple[Summary, Summary]:
+) -> list[Summary]:
     service_env_ = service_env(env, db, servers.kafka_bootstrap, namespace)
     await migrate("portfolio", service_env_)
     await migrate("metrics", service_env_)
@@ -185,10 +240,11 @@ async def measure_service(
             headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
             timeout=60.0,
         ) as client,
+        Observer(servers.kafka_bootstrap, f"{namespace}.{PORTFOLIO}.events") as observer,
     ):
         watcher = await asyncpg.connect(**db.asyncpg_args())
         try:
-            pipeline = Pipeline(client, watcher)
+            pipeline = Pipeline(client, watcher, observer)
             task = progress.add_task(f"{NAME} service warm-up", total=config.warmup)
             # The first command also waits for the projector to join its consumer group.
             await pipeline.one(-1, timeout_s=120.0)
@@ -197,26 +253,29 @@ async def measure_service(
                 progress.advance(task)
             await wait_caught_up(servers.kafka_bootstrap, namespace)
             progress.update(task, description=f"{NAME} service", total=config.samples, completed=0)
-            commits, visible = await _sample(pipeline.one, config.samples, progress, task)
+            return await _sample(pipeline.one, config.samples, progress, task)
         finally:
             await watcher.close()
-    return commits, visible
 
 
 async def _sample(
-    one: Any, samples: int, progress: Progress, task: TaskID
-) -> tuple[Summary, Summary]:
-    firsts: list[float] = []
-    seconds: list[float] = []
+    one: Callable[[int], Awaitable[tuple[float, ...]]],
+    samples: int,
+    progress: Progress,
+    task: TaskID,
+) -> list[Summary]:
+    """Call ``one`` ``samples`` times, one at a time; a summary per measured interval."""
+    columns: list[list[float]] = []
     started = time.perf_counter()
     for index in range(samples):
-        first, second = await one(index)
-        firsts.append(first)
-        seconds.append(second)
+        measured = await one(index)
+        columns = columns or [[] for _ in measured]
+        for column, value in zip(columns, measured, strict=True):
+            column.append(value)
         progress.advance(task)
         await asyncio.sleep(PAUSE_S)
     wall = time.perf_counter() - started
-    return Summary.of(firsts, wall), Summary.of(seconds, wall)
+    return [Summary.of(column, wall) for column in columns]
 
 
 # --- the baseline -----------------------------------------------------------------------------
@@ -241,12 +300,10 @@ def _record(template: EventTemplate) -> tuple[bytes, bytes, list[tuple[str, byte
     return key, value, list(headers)
 
 
-async def measure_kafka(
-    servers: Servers, config: Config, progress: Progress
-) -> tuple[Summary, Summary]:
+async def measure_kafka(servers: Servers, config: Config, progress: Progress) -> list[Summary]:
     bootstrap = servers.kafka_bootstrap
     partitions = topic_partitions()
-    topic = f"pmo.bench.round-trip.{uuid.uuid4().hex[:12]}"
+    topic = f"bench-{uuid.uuid4().hex[:8]}.kafka.round-trip"
     template = EventTemplate.real()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -258,7 +315,7 @@ async def measure_kafka(
         consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=bootstrap,
-            group_id=f"pmo.bench.round-trip.{uuid.uuid4().hex[:8]}",
+            group_id=f"{topic}.consumer",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
         )
@@ -266,7 +323,7 @@ async def measure_kafka(
         await consumer.start()
         try:
 
-            async def one(_: int) -> tuple[float, float]:
+            async def one(_: int) -> tuple[float, ...]:
                 key, value, headers = _record(template)
                 sent = time.perf_counter()
                 await producer.send_and_wait(topic, value=value, key=key, headers=headers)
@@ -306,10 +363,13 @@ async def run(
         fresh_database(servers, NAME, (PORTFOLIO, METRICS)) as db,
         kafka_namespace(servers, (PORTFOLIO, METRICS), topic_partitions()) as namespace,
     ):
-        commit, visible = await measure_service(servers, db, namespace, config, progress, env)
+        commit, visible, on_kafka = await measure_service(
+            servers, db, namespace, config, progress, env
+        )
     return {
         "figures": {
             "commit_to_visible": visible.latency_figures(),
+            "commit_to_on_kafka": on_kafka.latency_figures(),
             "mutation_round_trip": commit.latency_figures(),
         },
         "baseline": {

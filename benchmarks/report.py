@@ -81,10 +81,15 @@ def write_path_table(result: dict[str, Any]) -> Table:
 def propagation_table(result: dict[str, Any]) -> Table:
     table = Table(title="propagation: commit → visible in metrics vs a bare Kafka round trip")
     for column in ("measure", "commit → visible", "Kafka round trip", "ratio",
-                   "mutation", "Kafka produce ack"):  # fmt: skip
+                   "commit → on Kafka", "mutation", "Kafka produce ack"):  # fmt: skip
         table.add_column(column, justify="left" if column == "measure" else "right")
+    table.caption = (
+        "commit → on Kafka: until a bare consumer receives the record (the relay's share); "
+        "mutation: the proposeInitiative HTTP round trip"
+    )
     service = result["figures"]["commit_to_visible"]
     mutation = result["figures"]["mutation_round_trip"]
+    on_kafka = result["figures"].get("commit_to_on_kafka")
     kafka = result["baseline"]["kafka_round_trip"]
     produce = result["baseline"]["kafka_produce_ack"]
     for label, field in (("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"), ("mean ms", "mean_ms"),
@@ -96,6 +101,7 @@ def propagation_table(result: dict[str, Any]) -> Table:
             _num(service[field], 2),
             _num(kafka[field], 2),
             _x(ratio) if ratio is not None else "—",
+            _num(on_kafka[field], 2) if on_kafka else "—",
             _num(mutation[field], 2),
             _num(produce[field], 2),
         )
