@@ -177,6 +177,11 @@ async def machine(found: Servers) -> dict[str, object]:
     conn = await asyncpg.connect(**endpoints.asyncpg_connect_args(found.pg_server_url))
     try:
         pg_version = await conn.fetchval("SHOW server_version")
+        # What decides the cost of a commit; the figures mean little without them.
+        pg_settings = {
+            name: await conn.fetchval(f"SHOW {name}")
+            for name in ("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers")
+        }
     finally:
         await conn.close()
     return {
@@ -184,6 +189,7 @@ async def machine(found: Servers) -> dict[str, object]:
         "cpu_model": cpu_model(),
         "python": platform.python_version(),
         "postgres": pg_version,
+        "postgres_settings": pg_settings,
         "kafka": kafka_version(found.kafka_bootstrap),
         "os": platform.platform(),
     }
