@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pmo_portfolio.domain.events import PortfolioEvent, registry
 from pmo_portfolio.domain.initiative import Initiative
-from pmo_portfolio.projections import initiatives
+from pmo_portfolio.projections import project
 
 
 class InitiativeRepository:
@@ -44,7 +44,7 @@ class InitiativeRepository:
         async with self.engine.begin() as conn:
             # Read model first: the append takes the events table lock, held until commit.
             for offset, event in enumerate(pending, start=1):
-                await initiatives.apply(conn, event, loaded_version + offset)
+                await project(conn, event, loaded_version + offset)
             stored = await self.store.append_in(
                 conn,
                 initiative.id,

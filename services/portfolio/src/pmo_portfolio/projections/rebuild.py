@@ -7,7 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pmo_portfolio.domain.events import PortfolioEvent, registry
-from pmo_portfolio.projections import initiatives
+from pmo_portfolio.projections import project, reset_all
 
 BATCH = 1000
 
@@ -29,12 +29,12 @@ async def rebuild_read_models(engine: AsyncEngine, schema: str, *, progress: boo
     with Progress(*columns, disable=not progress, transient=False) as bar:
         task = bar.add_task("events", total=total)
         async with engine.begin() as conn:
-            await initiatives.reset(conn)
+            await reset_all(conn)
             after = 0
             while batch := await store.read_all_in(conn, after, BATCH):
                 for stored in batch:
                     event: PortfolioEvent = registry.parse(stored.event_type, stored.data)
-                    await initiatives.apply(conn, event, stored.version)
+                    await project(conn, event, stored.version)
                     applied += 1
                 after = batch[-1].position
                 bar.update(task, completed=after)
