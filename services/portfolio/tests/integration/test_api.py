@@ -61,7 +61,14 @@ async def gql(
 
 
 def _input(owner: str, title: str = "Self-service onboarding") -> dict[str, Any]:
-    return {"input": {"title": title, "owner": owner, "hypothesis": "For new customers ..."}}
+    return {
+        "input": {
+            "title": title,
+            "owner": owner,
+            "hypothesis": "For new customers ...",
+            "portfolioId": "digital",
+        }
+    }
 
 
 async def _head(settings: PortfolioSettings, app: FastAPI) -> int:

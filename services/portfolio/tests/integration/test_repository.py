@@ -38,7 +38,9 @@ async def test_a_loaded_initiative_equals_the_proposed_one(
     repository: InitiativeRepository,
 ) -> None:
     proposed = await propose_initiative(
-        ProposeInitiative(title="Data mesh pilot", hypothesis="h", owner="carol"),
+        ProposeInitiative(
+            title="Data mesh pilot", hypothesis="h", owner="carol", portfolio_id="digital"
+        ),
         actor="dave",
         initiatives=repository,
         now=lambda: datetime(2026, 11, 2, tzinfo=UTC),
@@ -59,7 +61,7 @@ async def test_concurrent_creation_of_one_stream_lets_exactly_one_win(
 
     async def attempt(title: str) -> str:
         await propose_initiative(
-            ProposeInitiative(title=title, hypothesis="", owner="erin"),
+            ProposeInitiative(title=title, hypothesis="", owner="erin", portfolio_id="digital"),
             actor="erin",
             initiatives=repository,
             new_id=lambda: initiative_id,
@@ -83,7 +85,7 @@ async def test_rebuild_reproduces_the_read_model(
 ) -> None:
     for title in ("Rebuild A", "Rebuild B"):
         await propose_initiative(
-            ProposeInitiative(title=title, hypothesis="", owner="frank"),
+            ProposeInitiative(title=title, hypothesis="", owner="frank", portfolio_id="digital"),
             actor="frank",
             initiatives=repository,
         )

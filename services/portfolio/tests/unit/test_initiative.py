@@ -18,7 +18,7 @@ def propose(**overrides: object) -> Initiative:
         "hypothesis": "For new customers who wait days for an account ...",
         "owner": "alice",
         "portfolio_id": "digital",
-        "proposed_by": "bob",
+        "actor": "bob",
         "now": NOW,
     } | overrides
     return Initiative.propose("i-1", **arguments)  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pmo_events.errors import InvalidInput
+
 from pmo_portfolio.app.repository import InitiativeRepository
 from pmo_portfolio.domain.initiative import Initiative
 
@@ -35,13 +37,17 @@ async def propose_initiative(
     now: Callable[[], datetime] = _utcnow,
     new_id: Callable[[], str] = _new_id,
 ) -> Initiative:
+    if command.portfolio_id is None:
+        raise InvalidInput("portfolio_id is required: an initiative is proposed into a portfolio")
+    # TODO(issue 4 handlers): load the Portfolio (NotFound when missing) and pass its
+    # active_theme_ids with the command's strategic_theme_ids.
     initiative = Initiative.propose(
         new_id(),
         title=command.title,
         hypothesis=command.hypothesis,
         owner=command.owner,
         portfolio_id=command.portfolio_id,
-        proposed_by=actor,
+        actor=actor,
         now=now(),
     )
     await initiatives.save(initiative, metadata={"actor": actor})
