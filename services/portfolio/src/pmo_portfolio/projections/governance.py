@@ -107,6 +107,20 @@ async def committed_excluding_states(
     return Decimal(await conn.scalar(query) or 0)
 
 
+async def commitments_by_period(conn: AsyncConnection, portfolio_id: str) -> dict[str, Decimal]:
+    """What standing approvals commit to each period of the portfolio."""
+    rows = await conn.execute(
+        sa.select(initiatives.c.approved_period, sa.func.sum(initiatives.c.committed_amount))
+        .where(
+            initiatives.c.portfolio_id == portfolio_id,
+            initiatives.c.committed_amount.is_not(None),
+            initiatives.c.approved_period.is_not(None),
+        )
+        .group_by(initiatives.c.approved_period)
+    )
+    return {period: Decimal(amount) for period, amount in rows.tuples()}
+
+
 # --- rows ------------------------------------------------------------------------------------
 
 

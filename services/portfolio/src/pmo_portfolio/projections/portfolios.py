@@ -31,10 +31,6 @@ from pmo_portfolio.projections.tables import (
     portfolios,
 )
 
-# A new portfolio has every guardrail in force until GuardrailsChanged says otherwise (the
-# Portfolio aggregate starts from the same set).
-DEFAULT_GUARDRAILS: tuple[Guardrail, ...] = tuple(Guardrail)
-
 
 @dataclass(frozen=True, slots=True)
 class PortfolioRow:
@@ -191,7 +187,9 @@ async def created(conn: AsyncConnection, event: PortfolioCreated, version: int) 
             name=event.name,
             description=event.description,
             owner=event.owner,
-            guardrails=[guardrail.value for guardrail in DEFAULT_GUARDRAILS],
+            # Empty until GuardrailsChanged, which the Portfolio aggregate records right after
+            # PortfolioCreated: the stream, not a default, says which rules apply.
+            guardrails=[],
             created_by=event.created_by,
             created_at=event.created_at,
             updated_at=event.created_at,
