@@ -52,7 +52,14 @@ from benchmarks.infra import (
 )
 from benchmarks.processes import running
 from benchmarks.stats import Summary, ratio
-from benchmarks.write_path import ACTOR, HYPOTHESIS, MUTATION, OWNER, EventTemplate
+from benchmarks.write_path import (
+    ACTOR,
+    HYPOTHESIS,
+    MUTATION,
+    OWNER,
+    PORTFOLIO_ID,
+    EventTemplate,
+)
 
 NAME = "propagation"
 PORTFOLIO = "portfolio"
@@ -155,7 +162,12 @@ class Pipeline:
         body = {
             "query": MUTATION,
             "variables": {
-                "i": {"title": f"Propagation {index}", "owner": OWNER, "hypothesis": HYPOTHESIS}
+                "i": {
+                    "title": f"Propagation {index}",
+                    "owner": OWNER,
+                    "hypothesis": HYPOTHESIS,
+                    "portfolioId": PORTFOLIO_ID,
+                }
             },
         }
         sent = time.perf_counter()

@@ -35,10 +35,12 @@ from pmo_events.store import NewEvent
 from pmo_portfolio.app.handlers import ProposeInitiative, propose_initiative
 from pmo_portfolio.app.repository import InitiativeRepository
 from pmo_portfolio.domain.initiative import Initiative
+from pmo_portfolio.projections import project
 from pmo_portfolio.settings import PortfolioSettings
 from pmo_service.database import create_engine
 from pmo_service.devkeys import issue_dev_token
 from rich.progress import Progress
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.cpu import CpuMeter, CpuUse
@@ -63,6 +65,8 @@ HYPOTHESIS = (
     "If we give every team one shared intake board, then lead time from idea to decision drops "
     "by a third, because nothing waits in private backlogs."
 )
+# Every proposal goes into this portfolio (the command requires one).
+PORTFOLIO_ID = str(uuid.uuid4())
 MUTATION = "mutation($i: ProposeInitiativeInput!) { proposeInitiative(input: $i) { id } }"
 
 
@@ -92,11 +96,15 @@ def service_env(base: dict[str, str], db_url: str, kafka: str, namespace: str) -
 
 # --- the baseline: the service's SQL, by hand -------------------------------------------------
 
+# The read-model row the service's projection writes for InitiativeProposed (the column list is
+# checked against the projection at start-up: see check_baseline_matches_service).
+INITIATIVE_COLUMNS = (
+    "id", "title", "hypothesis", "owner", "portfolio_id", "state", "proposed_by", "proposed_at",
+    "updated_at", "version", "strategic_theme_ids", "state_entered_at",
+)  # fmt: skip
 INSERT_INITIATIVE = f"""
-INSERT INTO {RAW}.initiatives
-    (id, title, hypothesis, owner, portfolio_id, state, proposed_by, proposed_at, updated_at,
-     version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO {RAW}.initiatives ({", ".join(INITIATIVE_COLUMNS)})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (id) DO NOTHING
 """
 LOCK_EVENTS = f"LOCK TABLE {RAW}.events IN EXCLUSIVE MODE"
@@ -135,6 +143,46 @@ async def create_raw_tables(db: FreshDatabase) -> None:
         await service.close()
 
 
+class _Recorder:
+    """Stands in for a connection to see which statements a projection would execute."""
+
+    def __init__(self) -> None:
+        self.statements: list[Any] = []
+
+    async def execute(self, statement: Any, *_: Any, **__: Any) -> None:
+        self.statements.append(statement)
+
+
+async def check_baseline_matches_service() -> None:
+    """Fail when the service's read-model write for InitiativeProposed no longer matches the
+    baseline's, so the comparison never silently drifts apart from what the service does."""
+    recorder = _Recorder()
+    await project(recorder, _proposal().pending[0], 1)  # type: ignore[arg-type]
+    dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
+    written = [
+        (statement.table.name, tuple(statement.compile(dialect=dialect).params))
+        for statement in recorder.statements
+    ]
+    if written != [("initiatives", INITIATIVE_COLUMNS)]:
+        raise BenchmarkError(
+            f"the service's projection of InitiativeProposed now writes {written}, the raw "
+            f"baseline writes {[('initiatives', INITIATIVE_COLUMNS)]}: update INSERT_INITIATIVE "
+            "and raw_operation in benchmarks/write_path.py to do what the service does"
+        )
+
+
+def _proposal() -> Initiative:
+    return Initiative.propose(
+        str(uuid.uuid4()),
+        title=title(0),
+        hypothesis=HYPOTHESIS,
+        owner=OWNER,
+        portfolio_id=PORTFOLIO_ID,
+        actor=ACTOR,
+        now=datetime.now(UTC),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class EventTemplate:
     """The stored shape of one real InitiativeProposed (so payload sizes match the service's)."""
@@ -145,16 +193,7 @@ class EventTemplate:
 
     @classmethod
     def real(cls) -> EventTemplate:
-        aggregate = Initiative.propose(
-            str(uuid.uuid4()),
-            title=title(0),
-            hypothesis=HYPOTHESIS,
-            owner=OWNER,
-            portfolio_id=None,
-            proposed_by=ACTOR,
-            now=datetime.now(UTC),
-        )
-        event = NewEvent.of(aggregate.pending[0])
+        event = NewEvent.of(_proposal().pending[0])
         metadata = event.full_metadata({"actor": ACTOR})
         # The service appends inside a traced request: its metadata carries a traceparent.
         metadata.setdefault("traceparent", f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01")
@@ -175,7 +214,8 @@ def raw_operation(pool: asyncpg.Pool, template: EventTemplate) -> Operation:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 INSERT_INITIATIVE,
-                stream_id, title(index), HYPOTHESIS, OWNER, None, "FUNNEL", ACTOR, now, now, 1,
+                stream_id, title(index), HYPOTHESIS, OWNER, PORTFOLIO_ID, "FUNNEL", ACTOR, now,
+                now, 1, [], now,
             )  # fmt: skip
             await conn.execute(LOCK_EVENTS)
             rows = await conn.fetch(
@@ -207,14 +247,21 @@ def http_operation(client: httpx.AsyncClient) -> Operation:
 
 def in_process_operation(repository: InitiativeRepository) -> Operation:
     async def operation(index: int) -> None:
-        command = ProposeInitiative(title=title(index), hypothesis=HYPOTHESIS, owner=OWNER)
+        command = ProposeInitiative(
+            title=title(index), hypothesis=HYPOTHESIS, owner=OWNER, portfolio_id=PORTFOLIO_ID
+        )
         await propose_initiative(command, actor=ACTOR, initiatives=repository)
 
     return operation
 
 
 def _input(index: int) -> dict[str, str]:
-    return {"title": title(index), "owner": OWNER, "hypothesis": HYPOTHESIS}
+    return {
+        "title": title(index),
+        "owner": OWNER,
+        "hypothesis": HYPOTHESIS,
+        "portfolioId": PORTFOLIO_ID,
+    }
 
 
 def _settings(db_url: str, kafka: str) -> PortfolioSettings:
@@ -329,6 +376,7 @@ async def run(
     figures: dict[str, Any] = {}
     baseline: dict[str, Any] = {}
     ratios: dict[str, Any] = {}
+    await check_baseline_matches_service()
     template = EventTemplate.real()
     async with (
         fresh_database(servers, NAME, (SCHEMA,)) as db,
