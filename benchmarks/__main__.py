@@ -74,7 +74,9 @@ async def main(args: argparse.Namespace, console: Console) -> None:
             refresh_per_second=4,
         ) as progress:
             result = await selected[name](found, progress, env)
-        result["machine"] = about
+        # The load at the end tells whether other work joined in during the run.
+        ends = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+        result["machine"] = {**about, "load_average_at_end": ends}
         result["time"] = datetime.now(UTC).isoformat(timespec="seconds")
         result["quick"] = args.quick
         report.show(console, name, result)

@@ -118,7 +118,8 @@ def show(console: Console, name: str, result: dict[str, Any]) -> None:
         f"[dim]{machine['cpu_count']} cores ({machine['cpu_model']}), Python {machine['python']}, "
         f"PostgreSQL {machine['postgres']}, Kafka {machine['kafka']}; the client, the services "
         f"and the servers share this machine (load average at start "
-        f"{machine['load_average_at_start']}). Ratios: service ÷ baseline.[/dim]"
+        f"{machine['load_average_at_start']}, at end {machine.get('load_average_at_end', '?')})."
+        " Ratios: service ÷ baseline.[/dim]"
     )
 
 
