@@ -25,7 +25,8 @@ Guardrails checked here: leaving REVIEWING forward needs a WSJF score (WSJF_BEFO
 leaving ANALYZING for READY needs a lean business case and an approval in force
 (CASE_AND_APPROVAL_BEFORE_READY); entering a WIP-limited state needs a free slot (WIP_LIMIT,
 resuming from ON_HOLD included); an approval cannot commit more than what remains of the period's
-budget (BUDGET). Moving back a step or to ON_HOLD/CANCELLED is never guarded.
+budget (BUDGET). Moving back a step or to ON_HOLD/CANCELLED is never guarded, and keeps
+the decisions taken (READY → ANALYZING → READY needs no new approval).
 
 DONE requires every planned objective to have its actual business value recorded: an epic is
 finished when its outcome has been measured.

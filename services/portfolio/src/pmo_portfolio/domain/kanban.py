@@ -11,6 +11,9 @@
   from (resume), and nowhere else but CANCELLED.
 - Any state before DONE, ON_HOLD included → CANCELLED (a reason is required).
 - DONE and CANCELLED are terminal.
+
+Decisions move an initiative too (see `initiative`): REJECT sends it back to FUNNEL from
+REVIEWING, ANALYZING or READY; DEFER puts it ON_HOLD; CANCEL ends it.
 """
 
 from __future__ import annotations
