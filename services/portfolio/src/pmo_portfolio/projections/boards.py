@@ -19,6 +19,7 @@ from pmo_portfolio.domain.prioritisation import (
     Candidate,
     FundedItem,
     Recommendation,
+    check_scale,
     funding_line,
     rank,
     recommend,
@@ -35,6 +36,8 @@ from pmo_portfolio.projections.initiatives import (
 from pmo_portfolio.projections.tables import initiatives
 
 SECONDS_PER_DAY = 86400
+# As the what-if input names them.
+WSJF_INPUTS = ("businessValue", "timeCriticality", "riskReduction", "jobSize")
 CLOSED_STATES = frozenset({KanbanState.DONE, KanbanState.CANCELLED})
 
 
@@ -61,7 +64,7 @@ async def kanban(
         .group_by(c.state)
     )
     by_state: dict[KanbanState, ColumnStats] = {}
-    for state, count, average, oldest in stats.tuples():
+    for state, count, average, oldest in stats:
         by_state[KanbanState(state)] = ColumnStats(
             state=KanbanState(state),
             count=count,
@@ -251,7 +254,8 @@ def _check_scenario(scenario: Scenario, backlog_ids: set[str]) -> None:
                 f"initiative {initiative_id!r} is not READY in this portfolio: a what-if "
                 "rescores only the initiatives of its backlog"
             )
-        wsjf_of(*inputs)  # refuses values off the scale, naming the field
+        for name, value in zip(WSJF_INPUTS, inputs, strict=True):
+            check_scale(f"{name} of initiative {initiative_id!r}", value)
     if scenario.budget is not None:
         check.money("budget", scenario.budget)
     for state, limit in scenario.wip_limits.items():

@@ -118,7 +118,7 @@ async def commitments_by_period(conn: AsyncConnection, portfolio_id: str) -> dic
         )
         .group_by(initiatives.c.approved_period)
     )
-    return {period: Decimal(amount) for period, amount in rows.tuples()}
+    return {period: Decimal(amount) for period, amount in rows}
 
 
 # --- rows ------------------------------------------------------------------------------------

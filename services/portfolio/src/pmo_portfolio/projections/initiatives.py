@@ -410,7 +410,7 @@ async def heat_map(conn: AsyncConnection, portfolio_id: str) -> dict[tuple[int, 
         )
         .group_by(risks.c.probability, risks.c.impact)
     )
-    return {(probability, impact): count for probability, impact, count in rows.tuples()}
+    return {(probability, impact): count for probability, impact, count in rows}
 
 
 # --- projection ------------------------------------------------------------------------------

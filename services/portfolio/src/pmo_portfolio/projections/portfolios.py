@@ -165,7 +165,7 @@ async def wip_limits(conn: AsyncConnection, portfolio_id: str) -> dict[KanbanSta
             portfolio_wip_limits.c.portfolio_id == portfolio_id
         )
     )
-    return {KanbanState(state): limit for state, limit in rows.tuples()}
+    return {KanbanState(state): limit for state, limit in rows}
 
 
 # --- projection ------------------------------------------------------------------------------
