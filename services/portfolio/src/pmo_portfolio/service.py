@@ -13,7 +13,7 @@ from pmo_service.workers import Worker
 
 from pmo_portfolio.api.deps import REPOSITORY
 from pmo_portfolio.api.schema import build_schema
-from pmo_portfolio.app.repository import InitiativeRepository
+from pmo_portfolio.app.repository import Repository
 from pmo_portfolio.projections.rebuild import rebuild_read_models
 from pmo_portfolio.settings import PortfolioSettings
 
@@ -22,7 +22,7 @@ CONTEXT = "portfolio"
 
 def schema(runtime: Runtime[PortfolioSettings]) -> ServiceSchema:
     store = PostgresEventStore(runtime.engine, runtime.settings.database_schema)
-    runtime.state[REPOSITORY] = InitiativeRepository(runtime.engine, store)
+    runtime.state[REPOSITORY] = Repository(runtime.engine, store)
     return build_schema(runtime)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 import strawberry
 from pmo_events.errors import InvalidInput, NotFound
@@ -886,7 +886,14 @@ class Portfolio:
         return [WipLimit(state=s, limit=limits[s]) for s in KanbanState if s in limits]
 
     @strawberry.field(description="The kanban board: every state, with counts against WIP limits.")
-    async def kanban(self, info: Info, first: int | None = None) -> list[KanbanColumn]:
+    async def kanban(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="Initiatives listed per state (1-100, default 20)."),
+        ] = None,
+    ) -> list[KanbanColumn]:
         per_state = page_size(first)
         async with runtime(info).engine.connect() as conn:
             stats, cards = await boards.kanban(conn, str(self.id), per_state=per_state, now=_now())
@@ -1039,13 +1046,3 @@ class InitiativeFilter:
     title_contains: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the title."
     )
-
-
-@strawberry.input(description="A new idea for the portfolio funnel.")
-class ProposeInitiativeInput:
-    title: str = strawberry.field(description="Short name, 1 to 200 characters.")
-    hypothesis: str = strawberry.field(
-        default="", description="Epic hypothesis statement (for whom, what, the outcome expected)."
-    )
-    owner: str = strawberry.field(description="Who owns the initiative (epic owner).")
-    portfolio_id: strawberry.ID | None = None

@@ -1,54 +1,114 @@
-"""Command handlers: load, decide (in the domain), save. Nothing else."""
+"""Command handlers: load, decide (in the domain), save. Nothing else.
 
-from __future__ import annotations
+One handler per command, each `async def handler(command, context, repository)`; they live by
+topic in `portfolios`, `initiatives`, `governance` (guarded moves and decisions, reviews) and
+`dependencies`, and are all importable from here.
+"""
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from pmo_portfolio.app.context import CommandContext
+from pmo_portfolio.app.dependencies import (
+    DeclareDependency,
+    RemoveDependency,
+    declare_dependency,
+    remove_dependency,
+)
+from pmo_portfolio.app.governance import (
+    ConcludePortfolioReview,
+    MoveInitiative,
+    RecordDecision,
+    SchedulePortfolioReview,
+    conclude_portfolio_review,
+    move_initiative,
+    record_decision,
+    schedule_portfolio_review,
+)
+from pmo_portfolio.app.initiatives import (
+    ChangeInitiativeDetails,
+    ChangeInitiativeThemes,
+    PlanObjective,
+    ProposeInitiative,
+    RaiseRisk,
+    RecordBusinessCase,
+    RecordDeliveredValue,
+    RoamRisk,
+    ScoreInitiative,
+    change_initiative_details,
+    change_initiative_themes,
+    plan_objective,
+    propose_initiative,
+    raise_risk,
+    record_business_case,
+    record_delivered_value,
+    roam_risk,
+    score_initiative,
+)
+from pmo_portfolio.app.portfolios import (
+    AddStrategicTheme,
+    ChangePortfolioDetails,
+    CreatePortfolio,
+    NewTheme,
+    RemoveWipLimit,
+    RetireStrategicTheme,
+    SetGuardrails,
+    SetPortfolioBudget,
+    SetWipLimit,
+    add_strategic_theme,
+    change_portfolio_details,
+    create_portfolio,
+    remove_wip_limit,
+    retire_strategic_theme,
+    set_guardrails,
+    set_portfolio_budget,
+    set_wip_limit,
+)
 
-from pmo_events.errors import InvalidInput
-
-from pmo_portfolio.app.repository import InitiativeRepository
-from pmo_portfolio.domain.initiative import Initiative
-
-
-@dataclass(frozen=True, slots=True)
-class ProposeInitiative:
-    title: str
-    hypothesis: str
-    owner: str
-    portfolio_id: str | None = None
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
-async def propose_initiative(
-    command: ProposeInitiative,
-    *,
-    actor: str,
-    initiatives: InitiativeRepository,
-    now: Callable[[], datetime] = _utcnow,
-    new_id: Callable[[], str] = _new_id,
-) -> Initiative:
-    if command.portfolio_id is None:
-        raise InvalidInput("portfolio_id is required: an initiative is proposed into a portfolio")
-    # TODO(issue 4 handlers): load the Portfolio (NotFound when missing) and pass its
-    # active_theme_ids with the command's strategic_theme_ids.
-    initiative = Initiative.propose(
-        new_id(),
-        title=command.title,
-        hypothesis=command.hypothesis,
-        owner=command.owner,
-        portfolio_id=command.portfolio_id,
-        actor=actor,
-        now=now(),
-    )
-    await initiatives.save(initiative, metadata={"actor": actor})
-    return initiative
+__all__ = [
+    "AddStrategicTheme",
+    "ChangeInitiativeDetails",
+    "ChangeInitiativeThemes",
+    "ChangePortfolioDetails",
+    "CommandContext",
+    "ConcludePortfolioReview",
+    "CreatePortfolio",
+    "DeclareDependency",
+    "MoveInitiative",
+    "NewTheme",
+    "PlanObjective",
+    "ProposeInitiative",
+    "RaiseRisk",
+    "RecordBusinessCase",
+    "RecordDecision",
+    "RecordDeliveredValue",
+    "RemoveDependency",
+    "RemoveWipLimit",
+    "RetireStrategicTheme",
+    "RoamRisk",
+    "SchedulePortfolioReview",
+    "ScoreInitiative",
+    "SetGuardrails",
+    "SetPortfolioBudget",
+    "SetWipLimit",
+    "add_strategic_theme",
+    "change_initiative_details",
+    "change_initiative_themes",
+    "change_portfolio_details",
+    "conclude_portfolio_review",
+    "create_portfolio",
+    "declare_dependency",
+    "move_initiative",
+    "plan_objective",
+    "propose_initiative",
+    "raise_risk",
+    "record_business_case",
+    "record_decision",
+    "record_delivered_value",
+    "remove_dependency",
+    "remove_wip_limit",
+    "retire_strategic_theme",
+    "roam_risk",
+    "schedule_portfolio_review",
+    "score_initiative",
+    "set_guardrails",
+    "set_portfolio_budget",
+    "set_wip_limit",
+]
