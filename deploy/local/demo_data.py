@@ -1,6 +1,7 @@
 """Load demo initiatives through the gateway, as a portfolio manager would (idempotent).
 
-Run by `make up`; safe to run again: initiatives that already exist (same title) are skipped.
+Run by `make up`; safe to run again: the demo portfolio and initiatives that already exist (same
+name or title) are skipped.
 """
 
 from __future__ import annotations
@@ -46,10 +47,32 @@ DEMO = [
         "planning cadence will raise flow predictability above 80 %.",
     ),
 ]
+PORTFOLIO = "Digital channels"
+PORTFOLIOS = "{ portfolios(first: 100) { edges { node { id name } } } }"
+CREATE_PORTFOLIO = "mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }"
 PROPOSE = "mutation($i: ProposeInitiativeInput!) { proposeInitiative(input: $i) { id } }"
 EXISTING = """query($t: String!) {
   initiatives(first: 1, filter: {titleContains: $t}) { edges { node { title } } }
 }"""
+
+
+def demo_portfolio(client: httpx.Client) -> str | None:
+    """The id of the demo portfolio, created if it is not there yet (None: the gateway refused)."""
+    found = client.post(GATEWAY, json={"query": PORTFOLIOS}).json()
+    if found.get("errors"):
+        print(f"demo data: the gateway refused the query: {found['errors']}", file=sys.stderr)
+        return None
+    for edge in found["data"]["portfolios"]["edges"]:
+        if edge["node"]["name"] == PORTFOLIO:
+            existing: str = edge["node"]["id"]
+            return existing
+    variables = {"i": {"name": PORTFOLIO, "owner": "paula", "description": "Demo portfolio"}}
+    body = client.post(GATEWAY, json={"query": CREATE_PORTFOLIO, "variables": variables}).json()
+    if body.get("errors"):
+        print(f"demo data: creating the portfolio failed: {body['errors']}", file=sys.stderr)
+        return None
+    created: str = body["data"]["createPortfolio"]["id"]
+    return created
 
 
 def main() -> int:
@@ -57,6 +80,9 @@ def main() -> int:
     headers = {"Authorization": f"Bearer {token}"}
     created = skipped = 0
     with httpx.Client(headers=headers, timeout=10) as client, Progress() as progress:
+        portfolio_id = demo_portfolio(client)
+        if portfolio_id is None:
+            return 1
         task = progress.add_task("demo initiatives", total=len(DEMO))
         for title, owner, hypothesis in DEMO:
             found = client.post(GATEWAY, json={"query": EXISTING, "variables": {"t": title}}).json()
@@ -68,7 +94,8 @@ def main() -> int:
             if found["data"]["initiatives"]["edges"]:
                 skipped += 1
             else:
-                variables = {"i": {"title": title, "owner": owner, "hypothesis": hypothesis}}
+                proposal = {"title": title, "owner": owner, "hypothesis": hypothesis}
+                variables = {"i": {**proposal, "portfolioId": portfolio_id}}
                 body = client.post(GATEWAY, json={"query": PROPOSE, "variables": variables}).json()
                 if body.get("errors"):
                     print(

@@ -33,6 +33,9 @@ from tests.platform import bearer, free_port, serving, wait_for
 
 pytestmark = pytest.mark.e2e
 SUPERGRAPH = Path(__file__).resolve().parents[2] / "gateway" / "supergraph.graphql"
+CREATE_PORTFOLIO = """mutation($input: CreatePortfolioInput!) {
+  createPortfolio(input: $input) { id }
+}"""
 PROPOSE = """mutation($input: ProposeInitiativeInput!) {
   proposeInitiative(input: $input) { id title state }
 }"""
@@ -123,9 +126,16 @@ async def test_propose_through_the_gateway_reaches_the_metrics_read_model_in_one
     kafka_bootstrap: str,
 ) -> None:
     gateway = platform["gateway"]
-    proposed = await _gateway(
-        gateway, PROPOSE, {"input": {"title": "E2E initiative", "owner": "zoe"}}, portfolio_settings
+    created = await _gateway(
+        gateway, CREATE_PORTFOLIO, {"input": {"name": "E2E", "owner": "zoe"}}, portfolio_settings
     )
+    assert "errors" not in created, created
+    proposal = {
+        "title": "E2E initiative",
+        "owner": "zoe",
+        "portfolioId": created["data"]["createPortfolio"]["id"],
+    }
+    proposed = await _gateway(gateway, PROPOSE, {"input": proposal}, portfolio_settings)
     assert "errors" not in proposed, proposed
     initiative_id = proposed["data"]["proposeInitiative"]["id"]
 

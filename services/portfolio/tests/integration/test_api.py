@@ -107,7 +107,10 @@ async def _head(settings: PortfolioSettings, app: FastAPI) -> int:
 
 
 async def test_propose_stores_the_event_and_reads_back(
-    client: httpx.AsyncClient, portfolio_settings: PortfolioSettings, app: FastAPI, portfolio_id: str
+    client: httpx.AsyncClient,
+    portfolio_settings: PortfolioSettings,
+    app: FastAPI,
+    portfolio_id: str,
 ) -> None:
     owner = f"owner-{uuid.uuid4().hex[:6]}"
     body = await gql(client, portfolio_settings, PROPOSE, _input(owner, portfolio_id=portfolio_id))

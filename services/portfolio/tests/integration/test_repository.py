@@ -71,7 +71,8 @@ async def test_a_loaded_initiative_equals_the_proposed_one(repository: Repositor
         "dave",
         1,
     )
-    assert loaded.pending == [] and proposed.pending == []
+    assert loaded.pending == []
+    assert proposed.pending == []
     [stored] = await repository.store.load(proposed.id)
     assert stored.metadata["actor"] == "dave"
     assert stored.metadata["roles"] == ["portfolio_manager"]
