@@ -32,7 +32,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pmo_events.envelope import to_kafka_record
@@ -54,11 +53,11 @@ from benchmarks.processes import running
 from benchmarks.stats import Summary, ratio
 from benchmarks.write_path import (
     ACTOR,
-    HYPOTHESIS,
     MUTATION,
-    OWNER,
-    PORTFOLIO_ID,
     EventTemplate,
+    create_portfolio,
+    graphql,
+    proposal_input,
 )
 
 NAME = "propagation"
@@ -144,9 +143,14 @@ class Pipeline:
     """Proposes initiatives over HTTP and watches the metrics read model for them."""
 
     def __init__(
-        self, client: httpx.AsyncClient, watcher: asyncpg.Connection, observer: Observer
+        self,
+        client: httpx.AsyncClient,
+        watcher: asyncpg.Connection,
+        observer: Observer,
+        portfolio_id: str,
     ) -> None:
         self.client = client
+        self.portfolio_id = portfolio_id
         self.watcher = watcher
         self.observer = observer
         self._statement: Any = None
@@ -159,26 +163,11 @@ class Pipeline:
             self._statement = await self.watcher.prepare(
                 f"SELECT 1 FROM {METRICS}.initiative_flow WHERE initiative_id = $1"
             )
-        body = {
-            "query": MUTATION,
-            "variables": {
-                "i": {
-                    "title": f"Propagation {index}",
-                    "owner": OWNER,
-                    "hypothesis": HYPOTHESIS,
-                    "portfolioId": PORTFOLIO_ID,
-                }
-            },
-        }
+        variables = {"i": proposal_input(index, self.portfolio_id)}
         sent = time.perf_counter()
-        response = await self.client.post("/graphql", content=orjson.dumps(body))
+        data = await graphql(self.client, MUTATION, variables)
         committed = time.perf_counter()
-        payload = orjson.loads(response.content) if response.content else {}
-        if response.status_code != 200 or payload.get("errors") or not payload.get("data"):
-            raise BenchmarkError(
-                f"proposeInitiative failed: HTTP {response.status_code} {response.text[:500]}"
-            )
-        initiative_id = payload["data"]["proposeInitiative"]["id"]
+        initiative_id = data["proposeInitiative"]["id"]
         deadline = committed + timeout_s
         while await self._statement.fetchval(initiative_id) is None:
             if time.perf_counter() > deadline:
@@ -256,7 +245,8 @@ async def measure_service(
     ):
         watcher = await asyncpg.connect(**db.asyncpg_args())
         try:
-            pipeline = Pipeline(client, watcher, observer)
+            portfolio_id = await create_portfolio(client)
+            pipeline = Pipeline(client, watcher, observer, portfolio_id)
             task = progress.add_task(f"{NAME} service warm-up", total=config.warmup)
             # The first command also waits for the projector to join its consumer group.
             await pipeline.one(-1, timeout_s=120.0)
@@ -316,7 +306,7 @@ async def measure_kafka(servers: Servers, config: Config, progress: Progress) ->
     bootstrap = servers.kafka_bootstrap
     partitions = topic_partitions()
     topic = f"bench-{uuid.uuid4().hex[:8]}.kafka.round-trip"
-    template = EventTemplate.real()
+    template = EventTemplate.real(str(uuid.uuid4()))
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

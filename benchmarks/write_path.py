@@ -21,6 +21,7 @@ backends) is recorded next to the figures.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,8 +33,8 @@ import httpx
 import orjson
 from pmo_events.postgres import PostgresEventStore
 from pmo_events.store import NewEvent
-from pmo_portfolio.app.handlers import ProposeInitiative, propose_initiative
-from pmo_portfolio.app.repository import InitiativeRepository
+from pmo_portfolio.app.handlers import CommandContext, ProposeInitiative, propose_initiative
+from pmo_portfolio.app.repository import Repository
 from pmo_portfolio.domain.initiative import Initiative
 from pmo_portfolio.projections import project
 from pmo_portfolio.settings import PortfolioSettings
@@ -65,9 +66,8 @@ HYPOTHESIS = (
     "If we give every team one shared intake board, then lead time from idea to decision drops "
     "by a third, because nothing waits in private backlogs."
 )
-# Every proposal goes into this portfolio (the command requires one).
-PORTFOLIO_ID = str(uuid.uuid4())
 MUTATION = "mutation($i: ProposeInitiativeInput!) { proposeInitiative(input: $i) { id } }"
+CREATE_PORTFOLIO = "mutation($i: CreatePortfolioInput!) { createPortfolio(input: $i) { id } }"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +157,7 @@ async def check_baseline_matches_service() -> None:
     """Fail when the service's read-model write for InitiativeProposed no longer matches the
     baseline's, so the comparison never silently drifts apart from what the service does."""
     recorder = _Recorder()
-    await project(recorder, _proposal().pending[0], 1)  # type: ignore[arg-type]
+    await project(recorder, _proposal(str(uuid.uuid4())).pending[0], 1)  # type: ignore[arg-type]
     dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
     written = [
         (statement.table.name, tuple(statement.compile(dialect=dialect).params))
@@ -171,13 +171,13 @@ async def check_baseline_matches_service() -> None:
         )
 
 
-def _proposal() -> Initiative:
+def _proposal(portfolio_id: str) -> Initiative:
     return Initiative.propose(
         str(uuid.uuid4()),
         title=title(0),
         hypothesis=HYPOTHESIS,
         owner=OWNER,
-        portfolio_id=PORTFOLIO_ID,
+        portfolio_id=portfolio_id,
         actor=ACTOR,
         now=datetime.now(UTC),
     )
@@ -192,15 +192,15 @@ class EventTemplate:
     metadata: dict[str, Any]
 
     @classmethod
-    def real(cls) -> EventTemplate:
-        event = NewEvent.of(_proposal().pending[0])
+    def real(cls, portfolio_id: str) -> EventTemplate:
+        event = NewEvent.of(_proposal(portfolio_id).pending[0])
         metadata = event.full_metadata({"actor": ACTOR})
         # The service appends inside a traced request: its metadata carries a traceparent.
         metadata.setdefault("traceparent", f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01")
         return cls(event.event_type, event.data(), metadata)
 
 
-def raw_operation(pool: asyncpg.Pool, template: EventTemplate) -> Operation:
+def raw_operation(pool: asyncpg.Pool, template: EventTemplate, portfolio_id: str) -> Operation:
     channel = f"{RAW}_events"
 
     async def operation(index: int) -> None:
@@ -214,7 +214,7 @@ def raw_operation(pool: asyncpg.Pool, template: EventTemplate) -> Operation:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 INSERT_INITIATIVE,
-                stream_id, title(index), HYPOTHESIS, OWNER, PORTFOLIO_ID, "FUNNEL", ACTOR, now,
+                stream_id, title(index), HYPOTHESIS, OWNER, portfolio_id, "FUNNEL", ACTOR, now,
                 now, 1, [], now,
             )  # fmt: skip
             await conn.execute(LOCK_EVENTS)
@@ -232,36 +232,55 @@ def raw_operation(pool: asyncpg.Pool, template: EventTemplate) -> Operation:
 # --- the service ------------------------------------------------------------------------------
 
 
-def http_operation(client: httpx.AsyncClient) -> Operation:
-    async def operation(index: int) -> None:
-        body = {"query": MUTATION, "variables": {"i": _input(index)}}
-        response = await client.post("/graphql", content=orjson.dumps(body))
-        payload = orjson.loads(response.content) if response.content else {}
-        if response.status_code != 200 or payload.get("errors") or not payload.get("data"):
-            raise BenchmarkError(
-                f"proposeInitiative failed: HTTP {response.status_code} {response.text[:500]}"
-            )
-
-    return operation
-
-
-def in_process_operation(repository: InitiativeRepository) -> Operation:
-    async def operation(index: int) -> None:
-        command = ProposeInitiative(
-            title=title(index), hypothesis=HYPOTHESIS, owner=OWNER, portfolio_id=PORTFOLIO_ID
+async def graphql(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:
+    """POST one operation; its ``data``, or a BenchmarkError quoting the response."""
+    response = await client.post(
+        "/graphql", content=orjson.dumps({"query": query, "variables": variables})
+    )
+    payload = orjson.loads(response.content) if response.content else {}
+    if response.status_code != 200 or payload.get("errors") or not payload.get("data"):
+        field = re.search(r"\{\s*(\w+)", query)
+        raise BenchmarkError(
+            f"{field.group(1) if field else query} failed: HTTP {response.status_code} "
+            f"{response.text[:500]}"
         )
-        await propose_initiative(command, actor=ACTOR, initiatives=repository)
-
-    return operation
+    return payload["data"]
 
 
-def _input(index: int) -> dict[str, str]:
+async def create_portfolio(client: httpx.AsyncClient) -> str:
+    """The portfolio every proposal of the run goes into (proposing requires one)."""
+    variables = {"i": {"name": "Benchmark portfolio", "owner": OWNER}}
+    data = await graphql(client, CREATE_PORTFOLIO, variables)
+    portfolio_id: str = data["createPortfolio"]["id"]
+    return portfolio_id
+
+
+def proposal_input(index: int, portfolio_id: str) -> dict[str, str]:
     return {
         "title": title(index),
         "owner": OWNER,
         "hypothesis": HYPOTHESIS,
-        "portfolioId": PORTFOLIO_ID,
+        "portfolioId": portfolio_id,
     }
+
+
+def http_operation(client: httpx.AsyncClient, portfolio_id: str) -> Operation:
+    async def operation(index: int) -> None:
+        await graphql(client, MUTATION, {"i": proposal_input(index, portfolio_id)})
+
+    return operation
+
+
+def in_process_operation(repository: Repository, portfolio_id: str) -> Operation:
+    context = CommandContext.of(ACTOR, ["pmo"])
+
+    async def operation(index: int) -> None:
+        command = ProposeInitiative(
+            title=title(index), hypothesis=HYPOTHESIS, owner=OWNER, portfolio_id=portfolio_id
+        )
+        await propose_initiative(command, context, repository)
+
+    return operation
 
 
 def _settings(db_url: str, kafka: str) -> PortfolioSettings:
@@ -377,7 +396,6 @@ async def run(
     baseline: dict[str, Any] = {}
     ratios: dict[str, Any] = {}
     await check_baseline_matches_service()
-    template = EventTemplate.real()
     async with (
         fresh_database(servers, NAME, (SCHEMA,)) as db,
         kafka_namespace(servers, ("portfolio",), topic_partitions()) as namespace,
@@ -392,7 +410,7 @@ async def run(
         most = max(config.concurrencies)
         pool = await asyncpg.create_pool(**db.asyncpg_args(db_url), min_size=most, max_size=most)
         engine: AsyncEngine = create_engine(settings, application_name="pmo-bench-in-process")
-        repository = InitiativeRepository(engine, PostgresEventStore(engine, SCHEMA))
+        repository = Repository(engine, PostgresEventStore(engine, SCHEMA))
         try:
             async with (
                 running("portfolio", service_env_) as service,
@@ -406,14 +424,21 @@ async def run(
                     timeout=60.0,
                 ) as client,
             ):
+                portfolio_id = await create_portfolio(client)
+                template = EventTemplate.real(portfolio_id)
                 for concurrency in config.concurrencies:
                     key = f"concurrency_{concurrency}"
-                    raw = Variant("raw SQL", raw_operation(pool, template), service, None)
-                    http = Variant("http", http_operation(client), service, topic)
+                    raw = Variant(
+                        "raw SQL", raw_operation(pool, template, portfolio_id), service, None
+                    )
+                    http = Variant("http", http_operation(client, portfolio_id), service, topic)
                     variants = [raw, http]
                     if config.in_process:
                         inner = Variant(
-                            "in-process", in_process_operation(repository), service, topic
+                            "in-process",
+                            in_process_operation(repository, portfolio_id),
+                            service,
+                            topic,
                         )
                         variants.append(inner)
                     await measure(db, variants, concurrency, config, progress)
