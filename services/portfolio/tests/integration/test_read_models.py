@@ -304,7 +304,7 @@ async def test_details_themes_scores_and_case(conn: AsyncConnection) -> None:
     assert [hit.id for hit in hits] == [iid]
 
 
-async def test_risk_exposure_counts_open_and_owned_risks(conn: AsyncConnection) -> None:
+async def test_risk_exposure_counts_open_owned_and_accepted_risks(conn: AsyncConnection) -> None:
     iid = new_id("i")
     await run(conn, proposed(iid, None), risk(iid, "r1", 4, 5, 2), risk(iid, "r2", 1, 2, 3))
     assert (await row(conn, iid)).risk_exposure == 22
@@ -314,7 +314,7 @@ async def test_risk_exposure_counts_open_and_owned_risks(conn: AsyncConnection) 
     ):
         await run(conn, roamed(iid, "r1", status, version), version=version)
         exposures.append((await row(conn, iid)).risk_exposure)
-    assert exposures == [22, 2, 2, 2]
+    assert exposures == [22, 2, 22, 2]
     [r1, _] = (await initiatives.risks_of(conn, [iid]))[iid]
     assert (r1.status, r1.owner, r1.roamed_at, r1.open) == ("RESOLVED", "rita", at(7), False)
 

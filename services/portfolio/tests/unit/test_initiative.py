@@ -393,9 +393,11 @@ def test_risks_are_roamed_until_resolved_and_exposure_counts_open_ones() -> None
     initiative.roam_risk(
         "r-1", status=RoamStatus.MITIGATED, owner="erin", notes="second IdP", actor="pm", now=NOW
     )
-    assert initiative.risk_exposure == 22  # mitigated is still on the register
+    assert initiative.risk_exposure == 6  # a mitigation is in place: no longer live exposure
+    initiative.roam_risk("r-2", status=RoamStatus.ACCEPTED, owner="erin", actor="pm", now=LATER)
+    assert initiative.risk_exposure == 6  # accepted as it is: still live
     initiative.roam_risk("r-2", status=RoamStatus.RESOLVED, owner="erin", actor="pm", now=LATER)
-    assert initiative.risk_exposure == 16
+    assert initiative.risk_exposure == 0
     assert initiative.pending[-1] == RiskRoamed(
         initiative_id="i-1",
         risk_id="r-2",

@@ -151,8 +151,12 @@ class Risk:
 
     @property
     def is_open(self) -> bool:
-        """Still a risk: every ROAM status but RESOLVED leaves it on the register."""
-        return self.status is not RoamStatus.RESOLVED
+        """Exposure still live: not ROAMed yet, OWNED or ACCEPTED.
+
+        RESOLVED risks are gone and MITIGATED ones have a mitigation in place; the read models
+        count open risks the same way (projections/tables.py OPEN_RISK_STATUSES).
+        """
+        return self.status not in (RoamStatus.RESOLVED, RoamStatus.MITIGATED)
 
 
 @dataclass(frozen=True)
@@ -232,7 +236,7 @@ class Initiative(Aggregate):
 
     @property
     def risk_exposure(self) -> int:
-        """Sum of probability * impact over the open (not RESOLVED) risks."""
+        """Sum of probability * impact over the open risks (Risk.is_open)."""
         return sum(risk.exposure for risk in self.risks.values() if risk.is_open)
 
     @property

@@ -60,7 +60,7 @@ class Candidate:
     cost_of_delay: int | None
     job_size: int | None
     estimated_cost: Decimal | None
-    risk_exposure: int  # sum of probability * impact over its open (not RESOLVED) risks
+    risk_exposure: int  # sum of probability * impact over its open risks (Risk.is_open)
     days_in_state: float
     over_business_case: bool
     blocked: bool

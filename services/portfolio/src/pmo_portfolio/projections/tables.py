@@ -154,7 +154,9 @@ risks = sa.Table(
     sa.Column("roamed_by", sa.Text),
     sa.Column("roamed_at", TIMESTAMP),
 )
-OPEN_RISK_STATUSES = ("OPEN", "OWNED")
+# Exposure still live: not ROAMed yet, owned, or accepted as it is (the domain's Risk.is_open).
+# RESOLVED risks are gone and MITIGATED ones have a mitigation in place.
+OPEN_RISK_STATUSES = ("OPEN", "OWNED", "ACCEPTED")
 
 objectives = sa.Table(
     "objectives",
