@@ -166,3 +166,44 @@ async def test_initiatives_by_state_counts_the_read_model(
             headers=bearer(metrics_settings, "viewer"),
         )
     assert response.json()["data"]["initiativesByState"] == [{"state": "FUNNEL", "count": expected}]
+
+
+async def test_moves_update_the_state_and_count_transitions(
+    app: FastAPI, producer: AIOKafkaProducer, metrics_settings: MetricsSettings
+) -> None:
+    topic = metrics_settings.topic("portfolio")
+    initiative_id = str(uuid.uuid4())
+    await publish(producer, topic, proposed(initiative_id))
+    for version, (source, target) in enumerate(
+        [("FUNNEL", "REVIEWING"), ("REVIEWING", "ANALYZING")], start=2
+    ):
+        moved = StoredEvent(
+            position=version,
+            stream_id=initiative_id,
+            stream_type="Initiative",
+            version=version,
+            event_id=uuid.uuid4(),
+            event_type="pmo.portfolio.InitiativeMoved.v1",
+            data={
+                "initiative_id": initiative_id,
+                "portfolio_id": "p",
+                "from_state": source,
+                "to_state": target,
+                "reason": None,
+                "moved_by": "u",
+                "moved_at": datetime(2026, 11, version, tzinfo=UTC).isoformat(),
+            },
+            metadata={},
+            recorded_at=datetime.now(UTC),
+        )
+        await publish(producer, topic, moved)
+
+    async def moved_twice() -> Any:
+        [entity] = await flow_of(app, metrics_settings, [initiative_id])
+        flow = entity["flowMetrics"]
+        return flow if flow and flow["transitions"] == 2 else None
+
+    assert await wait_for(moved_twice, what="two moves projected") == {
+        "state": "ANALYZING",
+        "transitions": 2,
+    }

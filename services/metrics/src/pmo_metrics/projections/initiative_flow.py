@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pmo_metrics.domain.flow import InitiativeFlow
-from pmo_metrics.projections.portfolio_events import InitiativeProposed, portfolio
+from pmo_metrics.projections.portfolio_events import InitiativeMoved, InitiativeProposed, portfolio
 
 metadata = sa.MetaData()
 
@@ -51,6 +51,17 @@ class InitiativeFlowProjector:
                         transitions=0,
                     )
                     .on_conflict_do_nothing(index_elements=[initiative_flow.c.initiative_id])
+                )
+            case InitiativeMoved():
+                # Per-key ordering on the topic brings an initiative's events in stream order.
+                await conn.execute(
+                    sa.update(initiative_flow)
+                    .where(initiative_flow.c.initiative_id == payload.initiative_id)
+                    .values(
+                        state=payload.to_state,
+                        state_entered_at=payload.moved_at,
+                        transitions=initiative_flow.c.transitions + 1,
+                    )
                 )
 
     async def reset(self, conn: AsyncConnection) -> None:

@@ -28,3 +28,10 @@ class InitiativeProposed(_PortfolioEvent):
 @portfolio.upcaster("pmo.portfolio.InitiativeProposed.v1", "pmo.portfolio.InitiativeProposed.v2")
 def _proposed_v1(data: dict[str, Any]) -> dict[str, Any]:
     return data  # v2 only added strategic_theme_ids, which metrics does not read
+
+
+@portfolio.register()
+class InitiativeMoved(_PortfolioEvent):
+    initiative_id: str
+    to_state: str
+    moved_at: datetime
