@@ -137,14 +137,20 @@ class PostgresEventStore(EventStore):
         ]
 
     async def load(self, stream_id: str, *, after_version: int = 0) -> list[StoredEvent]:
+        async with self.engine.connect() as conn:
+            return await self.load_in(conn, stream_id, after_version=after_version)
+
+    async def load_in(
+        self, conn: AsyncConnection, stream_id: str, *, after_version: int = 0
+    ) -> list[StoredEvent]:
+        """`load` inside the caller's transaction (it sees what that transaction sees)."""
         events = self.tables.events
         query = (
             select(events)
             .where(events.c.stream_id == stream_id, events.c.version > after_version)
             .order_by(events.c.version)
         )
-        async with self.engine.connect() as conn:
-            return [_stored(row) for row in await conn.execute(query)]
+        return [_stored(row) for row in await conn.execute(query)]
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         async with self.engine.connect() as conn:

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from pmo_events.aggregate import Aggregate
 from pmo_events.errors import ConcurrencyError, NotFound
 from pmo_events.postgres import PostgresEventStore
 from pmo_portfolio.app import handlers as h
 from pmo_portfolio.app.context import CommandContext
 from pmo_portfolio.app.repository import Repository
-from pmo_portfolio.domain.aggregate import Aggregate
 from pmo_portfolio.domain.dependencies import DependencyGraph
 from pmo_portfolio.domain.initiative import Initiative
 from pmo_portfolio.domain.portfolio import Portfolio

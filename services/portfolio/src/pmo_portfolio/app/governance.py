@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pmo_portfolio.app.context import CommandContext
-from pmo_portfolio.app.repository import Repository, Transaction
+from pmo_portfolio.app.repository import PortfolioTransaction, Repository
 from pmo_portfolio.domain.events import DecisionKind, KanbanState
 from pmo_portfolio.domain.governance import Governance
 from pmo_portfolio.domain.initiative import Initiative
@@ -146,7 +146,9 @@ async def conclude_portfolio_review(
     return review
 
 
-async def _locked(tx: Transaction, initiative_id: str) -> tuple[Initiative, Portfolio | None]:
+async def _locked(
+    tx: PortfolioTransaction, initiative_id: str
+) -> tuple[Initiative, Portfolio | None]:
     """The initiative and its portfolio, the portfolio locked and both as of after the lock."""
     initiative = await tx.load(Initiative, initiative_id)
     if initiative.portfolio_id is None:  # begun by InitiativeProposed v1

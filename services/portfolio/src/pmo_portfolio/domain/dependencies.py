@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
+from pmo_events.aggregate import Aggregate
 from pmo_events.errors import Conflict, InvalidInput, NotFound
 
 from pmo_portfolio.domain import validation as check
-from pmo_portfolio.domain.aggregate import Aggregate
 from pmo_portfolio.domain.events import (
     DependencyDeclared,
     DependencyRemoved,

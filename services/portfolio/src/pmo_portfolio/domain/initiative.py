@@ -42,10 +42,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
+from pmo_events.aggregate import Aggregate
 from pmo_events.errors import Conflict, InvalidInput, NotFound
 
 from pmo_portfolio.domain import validation as check
-from pmo_portfolio.domain.aggregate import Aggregate
 from pmo_portfolio.domain.events import (
     DecisionKind,
     DecisionRecorded,

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
+from pmo_events.aggregate import Aggregate
 from pmo_events.errors import Conflict, InvalidInput
 
 from pmo_portfolio.domain import validation as check
-from pmo_portfolio.domain.aggregate import Aggregate
 from pmo_portfolio.domain.events import (
     PortfolioEvent,
     PortfolioReviewConcluded,
