@@ -1,0 +1,1 @@
+"""pmo_resources."""

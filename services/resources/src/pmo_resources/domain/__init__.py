@@ -1,0 +1,1 @@
+"""The resources domain: pure aggregates, events and invariants (no framework imports)."""
