@@ -33,8 +33,8 @@ from pmo_service.app import create_app
 
 from deploy.local.demo import HalfLoaded, Summary, _check_complete, load
 from deploy.local.demo.gateway import Actor, DemoDataError, Gateway
-from deploy.local.demo.loader import LOADING
-from deploy.local.demo.model import FLOW, Exit, Initiative, State
+from deploy.local.demo.loader import DECISION_STATES, LOADING, MOVE_STATES
+from deploy.local.demo.model import FLOW, Initiative, State
 from deploy.local.demo.portfolios import PORTFOLIOS
 from tests.platform import bearer, free_port, serving
 
@@ -114,14 +114,7 @@ def final_state(initiative: Initiative) -> State:
     """Where the data says an initiative ends up: its last way off the flow, or where it got."""
     if not initiative.outcomes:
         return State(initiative.reaches)
-    last = initiative.outcomes[-1].exit
-    return {
-        Exit.REJECT: State.FUNNEL,
-        Exit.DEFER: State.ON_HOLD,
-        Exit.CANCEL: State.CANCELLED,
-        Exit.HOLD: State.ON_HOLD,
-        Exit.ABANDON: State.CANCELLED,
-    }[last]
+    return {**DECISION_STATES, **MOVE_STATES}[initiative.outcomes[-1].exit]
 
 
 def test_the_data_covers_every_state_and_kind_of_decision() -> None:

@@ -67,7 +67,7 @@ DELIVER_VALUE = f"""mutation($input: RecordDeliveredValueInput!) {{
   recordDeliveredValue(input: $input) {{ {INITIATIVE}
     objectives {{ id plannedBusinessValue actualBusinessValue }} }} }}"""
 READ = f"""query($id: ID!) {{ initiative(id: $id) {{ {INITIATIVE} proposedAt
-  flowMetrics {{ proposedAt transitions }} }} }}"""
+  flowMetrics {{ state proposedAt transitions }} }} }}"""
 HISTORY = """query($id: ID!) { initiative(id: $id) {
   history { position version type actor occurredAt recordedAt data } } }"""
 OVERRIDES = """query($id: ID!) { portfolio(id: $id) {
@@ -366,12 +366,15 @@ async def test_an_initiative_from_idea_to_done_through_the_gateway(gateway: Gate
     assert history[5]["data"]["review_id"] == review["id"]
 
     # Through the gateway the initiative is DONE, and metrics' field is joined via _entities.
+    # Metrics follows the moves from Kafka: wait until it has seen the last one.
     async def joined() -> dict[str, Any] | None:
         found: dict[str, Any] = (await gateway.read(READ, id=initiative))["initiative"]
-        return found if found["flowMetrics"] else None
+        flow = found["flowMetrics"]
+        return found if flow and flow["state"] == "DONE" else None
 
-    read = await wait_for(joined, what="flowMetrics of the initiative through the gateway")
+    read = await wait_for(joined, what="flowMetrics of the DONE initiative through the gateway")
     assert (read["state"], read["version"]) == ("DONE", 13)
+    assert read["flowMetrics"]["transitions"] == len(moves)
     assert datetime.fromisoformat(read["flowMetrics"]["proposedAt"]) == datetime.fromisoformat(
         read["proposedAt"]
     )

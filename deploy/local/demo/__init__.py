@@ -1,8 +1,8 @@
 """Demo data for a local platform: a retail bank's three portfolios, loaded through the gateway.
 
 `load(gateway_url)` is what `deploy/local/demo_data.py` (run by `make up`) and the end-to-end
-test call. The data lives in `demo.portfolios`, its vocabulary in `demo.model`, and the commands
-that produce it are planned and run by `demo.loader`.
+test call. The data lives in `demo.portfolios`, its vocabulary in `demo.model`; the commands
+that produce it are planned and run by `demo.loader`, and `demo.readback` reads the result.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pmo_service.settings import BaseAppSettings
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .gateway import HINT, DemoDataError, Gateway
-from .loader import LOADING, HalfLoaded, Loader, Summary
+from .loader import LOADING, HalfLoaded, Loader
 from .portfolios import PORTFOLIOS
+from .readback import Summary, existing, summary
 
 __all__ = ["HINT", "DemoDataError", "HalfLoaded", "Summary", "load"]
 
@@ -40,16 +41,17 @@ async def load(
     settings = token_settings if token_settings is not None else PortfolioSettings()
     async with httpx.AsyncClient(timeout=30) as client:
         loader = Loader(Gateway(client, gateway_url, settings), today or datetime.now(UTC).date())
-        existing = await loader.existing()
+        there = await existing(loader.gateway)
         names = [portfolio.name for portfolio in PORTFOLIOS]
-        found = [existing[name] for name in names if name in existing]
+        found = [there[name] for name in names if name in there]
         if found:
             _check_complete(names, found)
-            return await loader.summary([portfolio["id"] for portfolio in found], loaded=False)
+            ids = [portfolio["id"] for portfolio in found]
+            return await summary(loader.gateway, ids, loaded=False)
 
         steps = loader.plan()
         with Progress(
-            TextColumn("{task.description:<60.60}"),
+            TextColumn("{task.description:<44.44}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -61,7 +63,7 @@ async def load(
                 await step.run()
                 bar.advance(task)
             bar.update(task, description="demo data")
-        return await loader.summary([loader.ids[name] for name in names], loaded=True)
+        return await summary(loader.gateway, [loader.ids[name] for name in names], loaded=True)
 
 
 def _check_complete(names: list[str], found: list[dict[str, str]]) -> None:
