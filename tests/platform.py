@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
+from pmo_gateway.app import create_app as create_gateway
+from pmo_gateway.settings import GatewaySettings
+from pmo_gateway.supergraph import Supergraph
+from pmo_service.app import ServiceDefinition, create_app
 from pmo_service.devkeys import issue_dev_token
 from pmo_service.migrations import upgrade
 from pmo_service.settings import BaseAppSettings, ServiceSettings
@@ -104,3 +109,34 @@ async def wait_for(
 
 def graphql_errors(body: dict[str, Any]) -> Iterable[str]:
     return [error.get("extensions", {}).get("code", "?") for error in body.get("errors") or []]
+
+
+SUPERGRAPH = Path(__file__).resolve().parent.parent / "gateway" / "supergraph.graphql"
+
+
+@dataclass
+class RunningPlatform:
+    gateway: str
+    """Base URL of the gateway (POST GraphQL to `gateway + "/graphql"`)."""
+    apps: dict[str, FastAPI]
+    """The services' apps by subgraph name (their `state.runtime` has the engine)."""
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    services: Mapping[str, tuple[ServiceDefinition[Any], ServiceSettings]],
+) -> AsyncIterator[RunningPlatform]:
+    """Serve the services on their settings' ports and the gateway over the checked-in
+    supergraph, its subgraph URLs pointed at them (`services`: subgraph name -> definition and
+    settings)."""
+    async with contextlib.AsyncExitStack() as stack:
+        apps: dict[str, FastAPI] = {}
+        urls: dict[str, str] = {}
+        for name, (definition, settings) in services.items():
+            apps[name] = create_app(definition, settings)
+            base = await stack.enter_async_context(serving(apps[name], settings.port))
+            urls[name.upper()] = f"{base}/graphql"
+        gateway_settings = GatewaySettings(port=free_port(), supergraph=SUPERGRAPH)
+        gateway_app = create_gateway(gateway_settings, supergraph=Supergraph.load(SUPERGRAPH, urls))
+        gateway = await stack.enter_async_context(serving(gateway_app, gateway_settings.port))
+        yield RunningPlatform(gateway=gateway, apps=apps)

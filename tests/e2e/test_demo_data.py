@@ -9,7 +9,6 @@ gateway, and a second run must write nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import os
 import sys
@@ -22,25 +21,20 @@ from typing import Any
 import httpx
 import pytest
 from pmo_events.postgres import PostgresEventStore
-from pmo_gateway.app import create_app as create_gateway
-from pmo_gateway.settings import GatewaySettings
-from pmo_gateway.supergraph import Supergraph
 from pmo_metrics.service import definition as metrics
 from pmo_metrics.settings import MetricsSettings
 from pmo_portfolio.service import definition as portfolio
 from pmo_portfolio.settings import PortfolioSettings
-from pmo_service.app import create_app
 
 from deploy.local.demo import HalfLoaded, Summary, _check_complete, load
 from deploy.local.demo.gateway import Actor, DemoDataError, Gateway
 from deploy.local.demo.loader import DECISION_STATES, LOADING, MOVE_STATES
 from deploy.local.demo.model import FLOW, Initiative, State
 from deploy.local.demo.portfolios import PORTFOLIOS
-from tests.platform import bearer, free_port, serving
+from tests.platform import bearer, free_port, running_platform
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-SUPERGRAPH = ROOT / "gateway" / "supergraph.graphql"
 TODAY = date(2026, 11, 25)  # budget periods 2026-Q4 (current) and 2027-Q1 (next)
 CURRENT, NEXT = "2026-Q4", "2027-Q1"
 
@@ -49,26 +43,14 @@ CURRENT, NEXT = "2026-Q4", "2027-Q1"
 async def platform(
     portfolio_settings: PortfolioSettings, metrics_settings: MetricsSettings
 ) -> AsyncIterator[dict[str, Any]]:
-    portfolio_app = create_app(portfolio, portfolio_settings)
-    async with contextlib.AsyncExitStack() as stack:
-        portfolio_url = await stack.enter_async_context(
-            serving(portfolio_app, portfolio_settings.port)
-        )
-        metrics_url = await stack.enter_async_context(
-            serving(create_app(metrics, metrics_settings), metrics_settings.port)
-        )
-        gateway_settings = GatewaySettings(port=free_port(), supergraph=SUPERGRAPH)
-        supergraph = Supergraph.load(
-            SUPERGRAPH,
-            {"PORTFOLIO": f"{portfolio_url}/graphql", "METRICS": f"{metrics_url}/graphql"},
-        )
-        gateway_url = await stack.enter_async_context(
-            serving(create_gateway(gateway_settings, supergraph=supergraph), gateway_settings.port)
-        )
-        store = PostgresEventStore(
-            portfolio_app.state.runtime.engine, portfolio_settings.database_schema
-        )
-        yield {"graphql": f"{gateway_url}/graphql", "store": store}
+    services = {
+        "portfolio": (portfolio, portfolio_settings),
+        "metrics": (metrics, metrics_settings),
+    }
+    async with running_platform(services) as running:
+        engine = running.apps["portfolio"].state.runtime.engine
+        store = PostgresEventStore(engine, portfolio_settings.database_schema)
+        yield {"graphql": f"{running.gateway}/graphql", "store": store}
 
 
 @pytest.fixture(scope="module")

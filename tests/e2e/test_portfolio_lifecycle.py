@@ -8,28 +8,21 @@ is joined through `_entities` exactly as on `make up`.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pmo_gateway.app import create_app as create_gateway
-from pmo_gateway.settings import GatewaySettings
-from pmo_gateway.supergraph import Supergraph
 from pmo_metrics.service import definition as metrics
 from pmo_metrics.settings import MetricsSettings
 from pmo_portfolio.service import definition as portfolio
 from pmo_portfolio.settings import PortfolioSettings
-from pmo_service.app import create_app
 
-from tests.platform import bearer, free_port, graphql_errors, serving, wait_for
+from tests.platform import bearer, graphql_errors, running_platform, wait_for
 
 pytestmark = pytest.mark.e2e
-SUPERGRAPH = Path(__file__).resolve().parents[2] / "gateway" / "supergraph.graphql"
 PERIOD = "2026-Q4"
 PAM = ("portfolio_manager", "pam.portfolio-manager")
 OLGA = ("pmo", "olga.pmo-lead")
@@ -78,21 +71,12 @@ OVERRIDES = """query($id: ID!) { portfolio(id: $id) {
 async def gateway_url(
     portfolio_settings: PortfolioSettings, metrics_settings: MetricsSettings
 ) -> AsyncIterator[str]:
-    async with contextlib.AsyncExitStack() as stack:
-        portfolio_url = await stack.enter_async_context(
-            serving(create_app(portfolio, portfolio_settings), portfolio_settings.port)
-        )
-        metrics_url = await stack.enter_async_context(
-            serving(create_app(metrics, metrics_settings), metrics_settings.port)
-        )
-        gateway_settings = GatewaySettings(port=free_port(), supergraph=SUPERGRAPH)
-        supergraph = Supergraph.load(
-            SUPERGRAPH,
-            {"PORTFOLIO": f"{portfolio_url}/graphql", "METRICS": f"{metrics_url}/graphql"},
-        )
-        yield await stack.enter_async_context(
-            serving(create_gateway(gateway_settings, supergraph=supergraph), gateway_settings.port)
-        )
+    services = {
+        "portfolio": (portfolio, portfolio_settings),
+        "metrics": (metrics, metrics_settings),
+    }
+    async with running_platform(services) as running:
+        yield running.gateway
 
 
 class Gateway:

@@ -6,9 +6,7 @@ metrics projector → metrics read model → gateway query with the metrics fiel
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,19 +18,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from pmo_events.postgres import PostgresEventStore
-from pmo_gateway.app import create_app as create_gateway
-from pmo_gateway.settings import GatewaySettings
-from pmo_gateway.supergraph import Supergraph
 from pmo_metrics.service import definition as metrics
 from pmo_metrics.settings import MetricsSettings
 from pmo_portfolio.service import definition as portfolio
 from pmo_portfolio.settings import PortfolioSettings
-from pmo_service.app import create_app
 
-from tests.platform import bearer, free_port, serving, wait_for
+from tests.platform import bearer, running_platform, wait_for
 
 pytestmark = pytest.mark.e2e
-SUPERGRAPH = Path(__file__).resolve().parents[2] / "gateway" / "supergraph.graphql"
 CREATE_PORTFOLIO = """mutation($input: CreatePortfolioInput!) {
   createPortfolio(input: $input) { id }
 }"""
@@ -62,22 +55,12 @@ async def platform(
     portfolio_settings: PortfolioSettings,
     metrics_settings: MetricsSettings,
 ) -> AsyncIterator[dict[str, Any]]:
-    portfolio_app = create_app(portfolio, portfolio_settings)
-    metrics_app = create_app(metrics, metrics_settings)
-    async with contextlib.AsyncExitStack() as stack:
-        portfolio_url = await stack.enter_async_context(
-            serving(portfolio_app, portfolio_settings.port)
-        )
-        metrics_url = await stack.enter_async_context(serving(metrics_app, metrics_settings.port))
-        gateway_settings = GatewaySettings(port=free_port(), supergraph=SUPERGRAPH)
-        supergraph = Supergraph.load(
-            SUPERGRAPH,
-            {"PORTFOLIO": f"{portfolio_url}/graphql", "METRICS": f"{metrics_url}/graphql"},
-        )
-        gateway_url = await stack.enter_async_context(
-            serving(create_gateway(gateway_settings, supergraph=supergraph), gateway_settings.port)
-        )
-        yield {"gateway": gateway_url, "portfolio_app": portfolio_app}
+    services = {
+        "portfolio": (portfolio, portfolio_settings),
+        "metrics": (metrics, metrics_settings),
+    }
+    async with running_platform(services) as running:
+        yield {"gateway": running.gateway, "portfolio_app": running.apps["portfolio"]}
 
 
 async def _gateway(url: str, query: str, variables: dict[str, Any], settings: Any) -> Any:
