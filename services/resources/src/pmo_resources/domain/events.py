@@ -363,7 +363,9 @@ class SpendRecorded(DomainEvent):
     """Money spent: labour accrued from approved allocations for a past week, or an expense."""
 
     budget_id: str
-    spend_id: str = Field(description="Labour: '<allocation id>/<ISO week>', so accrual is idempotent.")
+    spend_id: str = Field(
+        description="Labour: '<allocation id>/<ISO week>', so accrual is idempotent."
+    )
     kind: SpendKind
     initiative_id: str | None
     allocation_id: str | None
