@@ -13,6 +13,7 @@ import yaml
 from pmo_events.asyncapi import Publisher, document
 from pmo_events.schemas import check, export_schemas
 from pmo_portfolio.domain.events import registry as portfolio_events
+from pmo_resources.domain.events import registry as resources_events
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "docs" / "events" / "schemas"
@@ -25,6 +26,13 @@ PUBLISHERS = [
         "pmo.portfolio.events",
         portfolio_events,
         "Portfolio management and governance: initiatives on the portfolio kanban.",
+    ),
+    Publisher(
+        "resources",
+        "pmo.resources.events",
+        resources_events,
+        "Resources: people, teams, capacity, allocations, budgets and tools; demand from the "
+        "portfolio's approvals.",
     ),
 ]
 

@@ -12,6 +12,8 @@ from pmo_metrics.service import definition as metrics_definition
 from pmo_metrics.settings import MetricsSettings
 from pmo_portfolio.service import definition as portfolio_definition
 from pmo_portfolio.settings import PortfolioSettings
+from pmo_resources.service import definition as resources_definition
+from pmo_resources.settings import ResourcesSettings
 
 from tests.infra.endpoints import run_sync
 from tests.platform import migrated_settings, topics_of
@@ -62,6 +64,22 @@ def metrics_settings(
             MetricsSettings,
             metrics_definition.migrations_dir,
             database_url=provision_service("metrics"),
+            kafka_bootstrap=kafka_bootstrap,
+            namespace=kafka_namespace,
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def resources_settings(
+    provision_service: Callable[[str], str], kafka_bootstrap: str, kafka_namespace: str
+) -> ResourcesSettings:
+    assert resources_definition.migrations_dir is not None
+    return run_sync(
+        migrated_settings(
+            ResourcesSettings,
+            resources_definition.migrations_dir,
+            database_url=provision_service("resources"),
             kafka_bootstrap=kafka_bootstrap,
             namespace=kafka_namespace,
         )

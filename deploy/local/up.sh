@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS=never
 
 declare -A PORTS=([portfolio]=8001 [metrics]=8002 [resources]=8003 [learning]=8004)
 GATEWAY_PORT=4000
-SERVED=(portfolio metrics)  # the services with an API today; the others join this list later
+SERVED=(portfolio metrics resources)  # the services with an API today; learning joins later
 
 t0=$SECONDS
 "$here/postgres.sh" up
@@ -61,6 +61,7 @@ The PMO platform is up ($((SECONDS - t0)) s).
   GraphQL gateway   http://127.0.0.1:$GATEWAY_PORT/graphql
   portfolio         http://127.0.0.1:${PORTS[portfolio]}/graphql
   metrics           http://127.0.0.1:${PORTS[metrics]}/graphql
+  resources         http://127.0.0.1:${PORTS[resources]}/graphql
   PostgreSQL        postgresql://pmo_admin:pmo_admin@127.0.0.1:5432/pmo
   Kafka             127.0.0.1:9092
   logs              $log_dir/

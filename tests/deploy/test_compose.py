@@ -21,6 +21,7 @@ import yaml
 from pmo_gateway.settings import GatewaySettings
 from pmo_metrics.settings import MetricsSettings
 from pmo_portfolio.settings import PortfolioSettings
+from pmo_resources.settings import ResourcesSettings
 from pmo_service.settings import BaseAppSettings, ServiceSettings, load_settings
 
 from tests.deploy import compose_checks as checks
@@ -40,6 +41,7 @@ class App:
 SERVICES = (
     App("portfolio", PortfolioSettings, "pmo-portfolio"),
     App("metrics", MetricsSettings, "pmo-metrics"),
+    App("resources", ResourcesSettings, "pmo-resources"),
 )
 GATEWAY = App("gateway", GatewaySettings, "pmo-gateway")
 APPS = (*SERVICES, GATEWAY)

@@ -1,0 +1,1 @@
+"""Command handlers of the resources context."""
