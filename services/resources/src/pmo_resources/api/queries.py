@@ -22,7 +22,7 @@ from pmo_resources.api.types import (
     today,
 )
 from pmo_resources.domain import validation as check
-from pmo_resources.domain.person import SKILL_LEVELS
+from pmo_resources.domain.person import SKILL_LEVELS, normalise_skill
 from pmo_resources.projections import people, teams
 
 
@@ -39,7 +39,7 @@ def _name_cursor(after: str | None) -> tuple[str, str] | None:
 
 def _people_filter(given: PersonFilter | None) -> people.PersonFilter:
     given = given or PersonFilter()
-    skill = check.skill("skill", given.skill) if given.skill is not None else None
+    skill = normalise_skill("skill", given.skill) if given.skill is not None else None
     if given.min_level is not None and skill is None:
         raise InvalidInput("minLevel needs a skill: give filter.skill too")
     min_level = (

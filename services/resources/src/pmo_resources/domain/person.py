@@ -74,6 +74,13 @@ class SkillLevel:
 C = TypeVar("C", CapacityChange, RateChange)
 
 
+def normalise_skill(field: str, name: str) -> str:
+    """A skill name in its one spelling: trimmed, inner spaces collapsed, lower-cased
+    ("  Domain-Driven   Design " is "domain-driven design"). Everything that compares skills
+    (assessments, filters, demand's needs) goes through this."""
+    return check.skill(field, name).casefold()
+
+
 @dataclass(kw_only=True)
 class Person(Aggregate):
     STREAM_TYPE: ClassVar[str] = "Person"
@@ -120,7 +127,9 @@ class Person(Aggregate):
                 name=check.text("name", name),
                 email=check.email("email", email),
                 title=check.text("title", title),
-                home_team_id=check.optional_text("home_team_id", home_team_id),
+                home_team_id=check.optional_text(
+                    "home_team_id", home_team_id, max_length=check.NAME_MAX
+                ),
                 weekly_capacity_hours=check.hours("weekly_capacity_hours", weekly_capacity_hours),
                 cost_rate=check.money("cost_rate", cost_rate),
                 currency=check.currency("currency", currency),
@@ -134,7 +143,7 @@ class Person(Aggregate):
     def assess_skill(self, skill: str, level: int, *, actor: str, now: datetime) -> None:
         """Record a skill's level (1 novice .. 5 expert); it replaces the skill's last level."""
         self._ensure_active("have a skill assessed")
-        skill = check.skill("skill", skill)
+        skill = normalise_skill("skill", skill)
         level = check.integer("level", level, low=SKILL_LEVELS[0], high=SKILL_LEVELS[-1])
         if skill not in self.skills and len(self.skills) >= SKILLS_MAX:
             raise InvalidInput(

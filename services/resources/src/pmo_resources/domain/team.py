@@ -136,7 +136,7 @@ class Team(Aggregate):
             TeamFormed(
                 team_id=team_id,
                 name=check.text("name", name),
-                topology=_topology(topology),
+                topology=check.choice("topology", topology, TeamTopology),
                 value_stream=check.text("value_stream", value_stream),
                 formed_by=actor,
                 formed_at=now,
@@ -370,11 +370,3 @@ class Team(Aggregate):
                 self.updated_at = event.disbanded_at
             case _:
                 self._unexpected(event)
-
-
-def _topology(value: TeamTopology | str) -> TeamTopology:
-    try:
-        return TeamTopology(value)
-    except ValueError:
-        allowed = ", ".join(t.value for t in TeamTopology)
-        raise InvalidInput(f"topology must be one of {allowed}; got {value!r}") from None
