@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ import strawberry.federation
 from graphql import GraphQLError
 from strawberry.federation.schema_directives import Link
 
+from pmo_service.graphql.document_cache import DEFAULT_MAXSIZE, CachedDocuments, DocumentCache
 from pmo_service.graphql.errors import ErrorFormatter
 from pmo_service.graphql.gate import AuthenticationGate
 
@@ -26,7 +28,9 @@ class ServiceSchema(strawberry.federation.Schema):
         schema = ServiceSchema(query=Query, mutation=Mutation, types=[Initiative])
 
     The authentication gate runs first and the error formatter last, whatever other extensions
-    are passed. ``create_app`` only serves schemas of this class.
+    are passed. Right after the gate, parsed and validated documents are served from
+    ``document_cache`` (``document_cache_size`` distinct operation texts; see
+    ``pmo_service.graphql.document_cache``). ``create_app`` only serves schemas of this class.
     """
 
     def __init__(
@@ -36,14 +40,21 @@ class ServiceSchema(strawberry.federation.Schema):
         *,
         types: Iterable[type] = (),
         extensions: Iterable[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+        document_cache_size: int = DEFAULT_MAXSIZE,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("federation_version", FEDERATION_VERSION)
+        self.document_cache = DocumentCache(document_cache_size)
         super().__init__(
             query=query,
             mutation=mutation,
             types=types,
-            extensions=[AuthenticationGate, *extensions, ErrorFormatter],
+            extensions=[
+                AuthenticationGate,
+                functools.partial(CachedDocuments, cache=self.document_cache),
+                *extensions,
+                ErrorFormatter,
+            ],
             **kwargs,
         )
 
