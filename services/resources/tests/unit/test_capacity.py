@@ -3,6 +3,7 @@ team spread."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from pmo_resources.domain.capacity import (
     CapacitySchedule,
     CommitmentContext,
     IsoWeek,
+    Member,
     TeamMember,
     WeekLoad,
     apportion,
@@ -27,6 +29,7 @@ from pmo_resources.domain.capacity import (
     working_days_in,
     working_fraction,
 )
+from pmo_resources.domain.team import Membership
 
 D = Decimal
 W49 = IsoWeek(2026, 49)  # Monday 2026-11-30 .. Sunday 2026-12-06
@@ -306,7 +309,7 @@ ROSTER = [
 
 
 def team_context(
-    roster: list[TeamMember] = ROSTER, *, approved: list[AllocationLoad] | None = None
+    roster: Sequence[Member] = ROSTER, *, approved: list[AllocationLoad] | None = None
 ) -> CommitmentContext:
     return CommitmentContext(
         capacities={"alice": forty, "bob": forty, "carol": lambda day: D(20)},
@@ -354,6 +357,19 @@ def test_members_joining_or_leaving_mid_week_share_only_their_days() -> None:
     assert [person_hours(p, percent, W49, context) for p in ("alice", "bob", "carol")] == [
         D(20),
         D(12),
+        D(4),
+    ]
+
+
+def test_the_team_aggregates_memberships_serve_as_a_roster() -> None:
+    roster = [
+        Membership("t-1", "alice", 100, date(2026, 1, 1)),
+        Membership("t-1", "bob", 50, date(2026, 1, 1), left_on=date(2026, 12, 1)),
+    ]
+    load = team("t", date(2026, 11, 30), date(2026, 12, 6), hours="30")
+    # Mon, Tue: 6 h split 100:50 (4 and 2); Wed-Fri: alice alone, 6 h a day
+    assert [person_hours(p, load, W49, team_context(roster)) for p in ("alice", "bob")] == [
+        D(26),
         D(4),
     ]
 

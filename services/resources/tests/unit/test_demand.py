@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from pmo_resources.domain.allocation import Allocation
+from pmo_resources.domain.budget import Budget
 from pmo_resources.domain.capacity import CommitmentContext
 from pmo_resources.domain.demand import (
     Demand,
@@ -21,9 +22,11 @@ from pmo_resources.domain.demand import (
 from pmo_resources.domain.events import (
     AllocationRejected,
     AllocationReleased,
+    BudgetKind,
     DemandClosed,
     DemandClosure,
     DemandOpened,
+    FundsReleased,
     ReleaseCause,
 )
 
@@ -85,6 +88,22 @@ def allocation(
     elif status == "REJECTED":
         loaded.reject(reason="no", actor="rita", now=NOW)
     return Allocation.from_events(allocation_id, [*requested, *loaded.pending])
+
+
+def budget_committed_to(initiative_id: str) -> Budget:
+    budget = Budget.open(
+        "b-1",
+        name="Digital",
+        kind=BudgetKind.VALUE_STREAM,
+        owner_ref="digital",
+        period="2026-Q4",
+        amount=D(100000),
+        currency="EUR",
+        actor="fiona",
+        now=NOW,
+    )
+    budget.commit_funds(initiative_id, amount=D(50000), actor="fiona", now=NOW)
+    return Budget.from_events("b-1", budget.pending)
 
 
 # --- the aggregate -------------------------------------------------------------------------------
@@ -168,7 +187,13 @@ def test_an_approval_opens_demand() -> None:
 def test_a_reject_or_defer_withdraws_the_approval_and_keeps_the_allocations(kind: str) -> None:
     staffed = [allocation("a-1")]
     reaction = react_to_portfolio(decision(kind, "ev-w"), demand=open_demand(), allocations=staffed)
-    assert reaction == Reaction("ev-w", "i-1", close_demand=DemandClosure.APPROVAL_WITHDRAWN)
+    assert reaction == Reaction(
+        "ev-w",
+        "i-1",
+        close_demand=DemandClosure.APPROVAL_WITHDRAWN,
+        release_funds=True,
+        reason=f"the approval of initiative i-1 was withdrawn ({kind}) in the portfolio",
+    )
     # without an open demand there is nothing to withdraw
     nothing = react_to_portfolio(decision(kind, "ev-w"), demand=Demand(id="i-1"), allocations=[])
     assert nothing.is_nothing
@@ -217,6 +242,8 @@ def test_cancelled_or_done_closes_demand_and_releases_what_is_still_promised(
         reject=("a-4",),
         release_cause=cause,
         released_from=date(2026, 11, 26),
+        # a cancelled initiative needs no money; a done one spent it
+        release_funds=to_state == "CANCELLED",
         reason=f"initiative i-1 was {verb} in the portfolio on 2026-11-25",
     )
 
@@ -233,7 +260,11 @@ def test_a_cancellation_without_demand_still_releases_allocations() -> None:
     reaction = react_to_portfolio(
         move("CANCELLED"), demand=Demand(id="i-1"), allocations=[allocation("a-1")]
     )
-    assert (reaction.close_demand, reaction.release) == (None, ("a-1",))
+    assert (reaction.close_demand, reaction.release, reaction.release_funds) == (
+        None,
+        ("a-1",),
+        True,
+    )
 
 
 def test_unknown_decisions_are_ignored() -> None:
@@ -250,7 +281,15 @@ def test_applying_a_cancellation_then_replaying_it_records_nothing_more() -> Non
     reaction = react_to_portfolio(
         move("CANCELLED"), demand=demand, allocations=allocations.values()
     )
-    apply_reaction(reaction, demand=demand, allocations=allocations, actor="resources", now=LATER)
+    funded, unfunded = budget_committed_to("i-1"), budget_committed_to("i-2")
+    apply_reaction(
+        reaction,
+        demand=demand,
+        allocations=allocations,
+        budgets=[funded, unfunded],
+        actor="resources",
+        now=LATER,
+    )
     assert demand.pending == [
         DemandClosed(
             initiative_id="i-1",
@@ -276,6 +315,17 @@ def test_applying_a_cancellation_then_replaying_it_records_nothing_more() -> Non
             allocation_id="a-4", reason=reason, rejected_by="resources", rejected_at=LATER
         )
     ]
+    assert funded.pending == [
+        FundsReleased(
+            budget_id="b-1",
+            initiative_id="i-1",
+            reason=reason,
+            source_event_id="ev-move",
+            released_by="resources",
+            released_at=LATER,
+        )
+    ]
+    assert unfunded.pending == []
     # the same event again, decided on the new state: nothing to do
     replay = react_to_portfolio(move("CANCELLED"), demand=demand, allocations=allocations.values())
     assert replay.is_nothing

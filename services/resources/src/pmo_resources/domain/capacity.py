@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 from pmo_events.errors import InvalidInput
 
@@ -147,6 +148,11 @@ class CapacitySchedule:
     `last_day`. The first value counts from the Monday of its week: someone who starts on a
     Wednesday has their capacity for that week (weeks are read on Mondays, and their allocations'
     working-day fractions already count only the days they cover).
+
+    Build it from the Person aggregate as ``CapacitySchedule.of(((c.effective_from,
+    c.weekly_hours) for c in person.capacity_history), last_day=person.last_day)``. Passing
+    `Person.capacity_on` itself also works, but it is 0 on the Monday of a week the person starts
+    mid-week, so any allocation in that first week would count as overcommitment.
     """
 
     values: tuple[tuple[date, Decimal], ...]
@@ -221,6 +227,24 @@ class AllocationLoad:
         return self.hours_per_week * fraction
 
 
+class Member(Protocol):
+    """A person's membership of a team over time, as the arithmetic reads it (`TeamMember`, or
+    the Team aggregate's `Membership`, fit)."""
+
+    @property
+    def person_id(self) -> str: ...
+    @property
+    def percent(self) -> int: ...
+    @property
+    def joined_on(self) -> date: ...
+    @property
+    def left_on(self) -> date | None: ...
+
+
+def present_on(member: Member, day: date) -> bool:
+    return member.joined_on <= day and (member.left_on is None or day <= member.left_on)
+
+
 @dataclass(frozen=True)
 class TeamMember:
     """A person in a team from `joined_on` to `left_on` (their last day there), both included."""
@@ -230,16 +254,13 @@ class TeamMember:
     joined_on: date
     left_on: date | None = None
 
-    def present_on(self, day: date) -> bool:
-        return self.joined_on <= day and (self.left_on is None or day <= self.left_on)
-
 
 def team_member_hours(
     load: AllocationLoad,
     week: IsoWeek,
     person_id: str,
     *,
-    members: Sequence[TeamMember],
+    members: Sequence[Member],
     capacity: Decimal,
 ) -> Decimal:
     """The hours a team allocation puts on one member in `week` (see the module's rules).
@@ -251,7 +272,7 @@ def team_member_hours(
     for day in week.working_days:
         if not load.starts_on <= day <= load.ends_on:
             continue
-        present = [member for member in members if member.present_on(day)]
+        present = [member for member in members if present_on(member, day)]
         if not any(member.person_id == person_id for member in present):
             continue
         if load.percent is not None:
@@ -308,7 +329,7 @@ class CommitmentContext:
     """
 
     capacities: Mapping[str, CapacityLookup]
-    rosters: Mapping[str, Sequence[TeamMember]] = field(default_factory=dict)
+    rosters: Mapping[str, Sequence[Member]] = field(default_factory=dict)
     approved: Sequence[AllocationLoad] = ()
     names: Mapping[str, str] = field(default_factory=dict)
 
@@ -321,7 +342,7 @@ class CommitmentContext:
                 "load it with the allocations"
             ) from None
 
-    def roster_of(self, team_id: str) -> Sequence[TeamMember]:
+    def roster_of(self, team_id: str) -> Sequence[Member]:
         try:
             return self.rosters[team_id]
         except KeyError:

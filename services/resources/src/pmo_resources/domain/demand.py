@@ -17,15 +17,17 @@ after the cancellation does not re-open the demand).
 what to do; `apply_reaction` does it on the loaded aggregates. Rules:
 
 - `DecisionRecorded` APPROVE: open the demand with the decision's period, amount and currency.
-- `DecisionRecorded` REJECT or DEFER: close an open demand (APPROVAL_WITHDRAWN). Allocations
-  stay: a deferred initiative may resume, and the resource manager releases what is no longer
-  needed.
+- `DecisionRecorded` REJECT or DEFER: close an open demand (APPROVAL_WITHDRAWN) and release the
+  funds budgets here committed to the initiative (as the portfolio releases its own commitment).
+  Allocations stay: a deferred initiative may resume, and the resource manager releases what is
+  no longer needed.
 - `DecisionRecorded` CANCEL: nothing; the `InitiativeMoved` to CANCELLED that follows it in the
   same stream does the work (a cancellation by a plain move has only that event).
 - `InitiativeMoved` to CANCELLED: close the demand (INITIATIVE_CANCELLED), release every approved
-  allocation of the initiative still active after that day (cause INITIATIVE_CANCELLED), and
-  reject every allocation still only requested.
-- `InitiativeMoved` to DONE: the same with INITIATIVE_DONE.
+  allocation of the initiative still active after that day (cause INITIATIVE_CANCELLED), reject
+  every allocation still only requested, and release the funds budgets committed to it.
+- `InitiativeMoved` to DONE: the same with INITIATIVE_DONE, except the funds: a finished
+  initiative keeps its commitments (the money was spent, as in the portfolio).
 - anything else: nothing.
 
 The day of the event (its UTC date) is the last day worked: allocations are released from the
@@ -45,6 +47,7 @@ from pmo_events.registry import DomainEvent
 
 from pmo_resources.domain import validation as check
 from pmo_resources.domain.allocation import Allocation, AllocationStatus
+from pmo_resources.domain.budget import Budget
 from pmo_resources.domain.events import (
     DemandClosed,
     DemandClosure,
@@ -181,6 +184,7 @@ class Reaction:
     reject: tuple[str, ...] = ()  # requested allocations to reject, in id order
     release_cause: ReleaseCause | None = None
     released_from: date | None = None
+    release_funds: bool = False  # release every budget commitment to the initiative
     reason: str = ""
 
     @property
@@ -190,6 +194,7 @@ class Reaction:
             and self.close_demand is None
             and not self.release
             and not self.reject
+            and not self.release_funds
         )
 
 
@@ -224,20 +229,25 @@ def react_to_portfolio(
             return Reaction(fact.event_id, fact.initiative_id, open_demand=opening)
         if fact.decision in ("REJECT", "DEFER") and demand.is_open:
             return Reaction(
-                fact.event_id, fact.initiative_id, close_demand=DemandClosure.APPROVAL_WITHDRAWN
+                fact.event_id,
+                fact.initiative_id,
+                close_demand=DemandClosure.APPROVAL_WITHDRAWN,
+                release_funds=True,
+                reason=f"the approval of initiative {fact.initiative_id} was withdrawn "
+                f"({fact.decision}) in the portfolio",
             )
         return nothing
 
     ending = _ENDINGS.get(fact.to_state)
-    if ending is None:
-        return nothing
+    if ending is None or demand.has_handled(fact.event_id):
+        return nothing  # handled: its releases were appended in the same transaction
     closure, cause, verb = ending
     last_day = fact.moved_at.astimezone(UTC).date()
     released_from = last_day + timedelta(days=1)
     mine = [a for a in allocations if a.initiative_id == fact.initiative_id]
     release = sorted(a.id for a in mine if a.needs_release_from(released_from))
     reject = sorted(a.id for a in mine if a.status is AllocationStatus.REQUESTED)
-    close = closure if demand.is_open and not demand.has_handled(fact.event_id) else None
+    close = closure if demand.is_open else None
     return Reaction(
         source_event_id=fact.event_id,
         initiative_id=fact.initiative_id,
@@ -246,6 +256,7 @@ def react_to_portfolio(
         reject=tuple(reject),
         release_cause=cause if release else None,
         released_from=released_from if release else None,
+        release_funds=cause is ReleaseCause.INITIATIVE_CANCELLED,
         reason=f"initiative {fact.initiative_id} was {verb} in the portfolio on {last_day}",
     )
 
@@ -255,11 +266,14 @@ def apply_reaction(
     *,
     demand: Demand,
     allocations: Mapping[str, Allocation],
+    budgets: Iterable[Budget] = (),
     actor: str,
     now: datetime,
 ) -> None:
     """Carry out a reaction on the loaded aggregates; the handler then appends their pending
-    events in one transaction. `allocations`: by id, at least those the reaction names."""
+    events in one transaction. `allocations`: by id, at least those the reaction names;
+    `budgets`: when `release_funds`, the budgets with a commitment to the initiative (a budget
+    without one records nothing)."""
     if reaction.open_demand is not None:
         demand.open(reaction.open_demand, source_event_id=reaction.source_event_id, now=now)
     if reaction.close_demand is not None:
@@ -276,3 +290,12 @@ def apply_reaction(
         )
     for allocation_id in reaction.reject:
         allocations[allocation_id].reject(reason=reaction.reason, actor=actor, now=now)
+    if reaction.release_funds:
+        for budget in budgets:
+            budget.release_funds(
+                reaction.initiative_id,
+                reason=reaction.reason,
+                source_event_id=reaction.source_event_id,
+                actor=actor,
+                now=now,
+            )
