@@ -1,0 +1,119 @@
+"""Every mutation against every role: the allowed ones succeed, the others are FORBIDDEN and
+write nothing.
+
+The matrix is built from the schema (`field_roles`), so a new mutation joins it by itself, and
+fails until it has a scenario here (a valid call, with what it needs set up first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from pmo_resources.api.schema import schema
+from pmo_service.graphql import field_roles
+from pmo_service.principal import Role
+
+from tests.platform import graphql_errors
+
+from .conftest import START, Api, tag
+
+Scenario = Callable[[Api], Awaitable[dict[str, Any]]]
+ROLES = field_roles(schema)
+RESOURCE_MANAGERS = frozenset({Role.RESOURCE_MANAGER, Role.PMO, Role.ADMIN})
+
+
+def document(mutation: str) -> str:
+    input_type = f"{mutation[0].upper()}{mutation[1:]}Input"
+    return f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ id }} }}"
+
+
+async def _nothing(api: Api) -> dict[str, Any]:
+    return {}
+
+
+async def _onboard(api: Api) -> dict[str, Any]:
+    unique = tag()
+    return {
+        "name": f"Matrix {unique}",
+        "email": f"matrix.{unique}@example.com",
+        "title": "Analyst",
+        "weeklyCapacityHours": "32",
+        "costRate": "70.00",
+        "currency": "EUR",
+    }
+
+
+async def _person(api: Api) -> dict[str, Any]:
+    return {"personId": (await api.person())["id"]}
+
+
+async def _team(api: Api) -> dict[str, Any]:
+    return {"teamId": (await api.team())["id"]}
+
+
+async def _team_and_person(api: Api) -> dict[str, Any]:
+    return {**(await _team(api)), **(await _person(api))}
+
+
+async def _member(api: Api) -> dict[str, Any]:
+    given = await _team_and_person(api)
+    await api.join(given["teamId"], given["personId"], 50)
+    return given
+
+
+def plus(setup: Scenario, **values: Any) -> Scenario:
+    async def scenario(api: Api) -> dict[str, Any]:
+        return {**(await setup(api)), **values}
+
+    return scenario
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "onboardPerson": _onboard,
+    "assessSkill": plus(_person, skill="Python", level=4),
+    "changeCapacity": plus(_person, weeklyCapacityHours="30", effectiveFrom="2026-03-02"),
+    "changeCostRate": plus(_person, costRate="90.00", currency="EUR", effectiveFrom=START),
+    "offboardPerson": plus(_person, reason="Moved on", lastDay="2026-06-30"),
+    "formTeam": plus(_nothing, name="Matrix team", topology="ENABLING", valueStream="Platform"),
+    "addTeamMember": plus(_team_and_person, percent=40, joinedOn=START),
+    "removeTeamMember": plus(_member, leftOn="2026-03-31"),
+    "planTeamCapacity": plus(
+        _team, label="PI 1 / I1", startsOn=START, endsOn="2026-01-16", capacityHours="240"
+    ),
+    "adoptTool": plus(_team, toolId="tool-jira"),
+    "disbandTeam": plus(_team, reason="Merged", disbandedOn="2030-01-01"),
+}
+
+MATRIX = [(mutation, role) for mutation in sorted(ROLES) for role in Role]
+
+
+def test_every_mutation_names_its_roles_and_has_a_scenario() -> None:
+    assert all(roles for roles in ROLES.values()), ROLES
+    assert set(ROLES) == set(SCENARIOS)
+
+
+def test_people_and_teams_are_managed_by_resource_managers_pmo_and_admins() -> None:
+    for mutation in SCENARIOS:
+        assert ROLES[mutation] == RESOURCE_MANAGERS, mutation
+
+
+@pytest.mark.parametrize(("mutation", "role"), MATRIX, ids=[f"{m}-{r}" for m, r in MATRIX])
+async def test_mutation_against_role(api: Api, mutation: str, role: Role) -> None:
+    variables = {"input": await SCENARIOS[mutation](api)}
+    allowed = ROLES[mutation]
+    assert allowed is not None
+    before = await api.head()
+
+    body = await api.call(document(mutation), variables, role=role.value)
+
+    if role in allowed:
+        assert not body.get("errors"), body
+        assert body["data"][mutation]["id"]
+        assert await api.head() > before
+    else:
+        assert list(graphql_errors(body)) == ["FORBIDDEN"], body
+        assert "needs one of the roles" in body["errors"][0]["message"]
+        assert body["data"] is None
+        assert await api.head() == before
