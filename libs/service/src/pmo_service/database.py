@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from pmo_service.settings import ServiceSettings
+
+# Where a pooled connection's last check-in time is kept (ConnectionPoolEntry.info lives as long
+# as the DBAPI connection: a reconnected entry starts without it).
+_CHECKED_IN_AT = "pmo_checked_in_at"
 
 
 class DatabaseUnavailable(Exception):
@@ -25,15 +31,14 @@ def create_engine(settings: ServiceSettings, *, application_name: str | None = N
     """An engine whose connections use ``search_path = <schema>``, so unqualified names resolve to
     the service's own tables, and carry ``application_name`` for ``pg_stat_activity``.
 
-    No connection is opened here; the pool fills on first use.
+    Pooled connections are checked before use (see ``_check_liveness_on_checkout``). No
+    connection is opened here; the pool fills on first use.
     """
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_dsn,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        # A server restart leaves dead sockets in the pool; test them before handing them out.
-        pool_pre_ping=True,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
         connect_args={
@@ -44,6 +49,47 @@ def create_engine(settings: ServiceSettings, *, application_name: str | None = N
             "timeout": settings.db_pool_timeout_seconds,
         },
     )
+    _check_liveness_on_checkout(engine, settings.db_ping_after_idle_seconds)
+    return engine
+
+
+def _check_liveness_on_checkout(engine: AsyncEngine, ping_after_idle_seconds: float) -> None:
+    """Replace SQLAlchemy's ``pool_pre_ping`` with a check that costs no round trip when the
+    connection was just in use.
+
+    A server restart leaves dead sockets in the pool; they must not be handed to a request.
+    ``pool_pre_ping`` pings on every checkout, and asyncpg's ping is three round trips (BEGIN,
+    an empty query, ROLLBACK): with three checkouts per command that was ~20 % of the service's
+    CPU per command. Instead, on checkout:
+
+    - a connection whose socket is closed (the server restarted or terminated the backend: asyncpg
+      sees the close as soon as it arrives, because it always reads its socket) is dropped,
+    - a connection checked in more than ``ping_after_idle_seconds`` ago is pinged as before
+      (covers a peer that vanished without closing, e.g. a failed-over host),
+    - a connection checked in more recently is trusted: its last statement (the commit, or the
+      pool's rollback on check-in) answered moments ago.
+
+    As with pre-ping, a dead connection invalidates every connection pooled before it (they share
+    its fate after a restart) and the checkout retries on a fresh one.
+    """
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if dbapi_connection is not None:
+            record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise exc.InvalidatePoolError("the server closed the pooled connection")
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is None or time.monotonic() - checked_in_at < ping_after_idle_seconds:
+            return  # new (just connected) or in use moments ago
+        try:
+            sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"pooled connection failed its ping ({error})") from error
 
 
 async def ping(engine: AsyncEngine, *, limit_seconds: float = 3.0) -> None:

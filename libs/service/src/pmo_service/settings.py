@@ -149,6 +149,9 @@ class ServiceSettings(BaseAppSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A pooled connection used less than this long ago is handed out without a ping (see
+    # pmo_service.database); 0 pings on every checkout.
+    db_ping_after_idle_seconds: float = Field(default=5.0, ge=0)
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_partitions: int = Field(default=6, ge=1)
