@@ -164,3 +164,32 @@ async def test_lock_stream_queues_concurrent_commands_on_one_stream(
 
     await asyncio.gather(*(add(f"item-{n}") for n in range(5)))
     assert (await uow.load(ShoppingList, stream)).version == 5
+
+
+async def test_replay_rebuilds_the_own_read_models_from_the_store(
+    uow: UnitOfWork[Transaction], unique: Callable[[str], str]
+) -> None:
+    from pmo_events.replay import replay_read_models
+
+    shopping = ShoppingList(id=unique("list"))
+    shopping.add("milk", 2)
+    shopping.add("eggs", 12)
+    await uow.save(shopping, metadata={})
+    before = await _seen(uow)
+    schema = uow.store.schema
+
+    async def reset(conn: AsyncConnection) -> None:
+        await conn.execute(text(f'DELETE FROM "{schema}".seen'))
+
+    async def project(conn: AsyncConnection, event: DomainEvent, version: int) -> None:
+        if isinstance(event, ItemAdded):
+            await conn.execute(
+                text(f'INSERT INTO "{schema}".seen VALUES (:item, :version)'),
+                {"item": event.item, "version": version},
+            )
+
+    applied = await replay_read_models(
+        uow.engine, schema, registry=demo, project=project, reset=reset, progress=False
+    )
+    assert applied == 2
+    assert await _seen(uow) == before
