@@ -17,6 +17,7 @@ from pmo_service.principal import Role
 
 from tests.platform import graphql_errors
 
+from . import allocating
 from .conftest import START, Api, tag
 
 Scenario = Callable[[Api], Awaitable[dict[str, Any]]]
@@ -70,6 +71,20 @@ def plus(setup: Scenario, **values: Any) -> Scenario:
     return scenario
 
 
+async def _requested(api: Api) -> dict[str, Any]:
+    person = (await api.person())["id"]
+    found = await allocating.request(
+        api, person=person, starts_on="2026-02-02", ends_on="2026-02-27", percent=20
+    )
+    return {"allocationId": found["id"]}
+
+
+async def _approved(api: Api) -> dict[str, Any]:
+    given = await _requested(api)
+    await allocating.approve(api, given["allocationId"])
+    return given
+
+
 SCENARIOS: dict[str, Scenario] = {
     "onboardPerson": _onboard,
     "assessSkill": plus(_person, skill="Python", level=4),
@@ -84,7 +99,17 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "adoptTool": plus(_team, toolId="tool-jira"),
     "disbandTeam": plus(_team, reason="Merged", disbandedOn="2030-01-01"),
+    "requestAllocation": plus(
+        _person, initiativeId="initiative-matrix", startsOn=START, endsOn="2026-01-30", percent=25
+    ),
+    "approveAllocation": _requested,
+    "rejectAllocation": plus(_requested, reason="Not this quarter"),
+    "adjustAllocation": plus(_requested, startsOn="2026-02-02", endsOn="2026-03-27", percent=30),
+    "releaseAllocation": plus(_approved, reason="Done early", releasedFrom="2026-02-16"),
 }
+# The demand side may ask for people; deciding stays with resource managers, the PMO and admins.
+REQUESTERS = RESOURCE_MANAGERS | {Role.PORTFOLIO_MANAGER}
+ALLOWED = {"requestAllocation": REQUESTERS}
 
 MATRIX = [(mutation, role) for mutation in sorted(ROLES) for role in Role]
 
@@ -94,9 +119,9 @@ def test_every_mutation_names_its_roles_and_has_a_scenario() -> None:
     assert set(ROLES) == set(SCENARIOS)
 
 
-def test_people_and_teams_are_managed_by_resource_managers_pmo_and_admins() -> None:
+def test_resources_are_managed_by_resource_managers_pmo_and_admins() -> None:
     for mutation in SCENARIOS:
-        assert ROLES[mutation] == RESOURCE_MANAGERS, mutation
+        assert ROLES[mutation] == ALLOWED.get(mutation, RESOURCE_MANAGERS), mutation
 
 
 @pytest.mark.parametrize(("mutation", "role"), MATRIX, ids=[f"{m}-{r}" for m, r in MATRIX])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from pmo_events.errors import NotFound
@@ -24,6 +24,16 @@ from pmo_resources.domain.events import TeamTopology as DomainTopology
 from pmo_resources.projections import people, teams
 from pmo_resources.projections.people import CapacityRow, PersonRow, RateRow, SkillRow
 from pmo_resources.projections.teams import MemberRow, PlanRow, TeamRow, ToolRow
+
+if TYPE_CHECKING:
+    from pmo_resources.api.allocations import Allocation
+    from pmo_resources.domain.allocation import AllocationStatus  # as the GraphQL enum wraps it
+
+# api/allocations.py imports this module: its types are referenced lazily.
+AllocationRef = Annotated["Allocation", strawberry.lazy("pmo_resources.api.allocations")]
+AllocationStatusRef = Annotated[
+    "AllocationStatus", strawberry.lazy("pmo_resources.api.allocations")
+]
 
 TeamTopology = strawberry.enum(
     DomainTopology,
@@ -304,6 +314,14 @@ class Person:
         rows = await batched(info, "skills", people.skills_of).load(self.row.id) or []
         return [SkillLevel.from_row(row) for row in rows]
 
+    @strawberry.field(description="Their own allocations (not their teams'), by start date.")
+    async def allocations(
+        self, info: Info, status: AllocationStatusRef | None = None
+    ) -> list[AllocationRef]:
+        from pmo_resources.api.allocations import allocations_of  # the module imports this one
+
+        return await allocations_of(info, person_id=self.row.id, status=status)
+
     @strawberry.field(description="Their team memberships (current ones unless includeFormer).")
     async def teams(self, info: Info, include_former: bool = False) -> list[TeamMembership]:
         rows = await batched(info, "memberships", teams.memberships_of).load(self.row.id) or []
@@ -361,6 +379,14 @@ class Team:
         return [
             TeamMembership.from_row(row, on) for row in rows if include_former or row.current(on)
         ]
+
+    @strawberry.field(description="Its own allocations (not its members'), by start date.")
+    async def allocations(
+        self, info: Info, status: AllocationStatusRef | None = None
+    ) -> list[AllocationRef]:
+        from pmo_resources.api.allocations import allocations_of  # the module imports this one
+
+        return await allocations_of(info, team_id=self.row.id, status=status)
 
     @strawberry.field(description="Its planned capacity per iteration or period, by start date.")
     async def planned_capacity(self, info: Info) -> list[CapacityPlan]:

@@ -5,6 +5,18 @@ topic in `people` and `teams` (allocations, budgets, tools and demand join them)
 importable from here.
 """
 
+from pmo_resources.app.allocations import (
+    AdjustAllocation,
+    ApproveAllocation,
+    RejectAllocation,
+    ReleaseAllocation,
+    RequestAllocation,
+    adjust_allocation,
+    approve_allocation,
+    reject_allocation,
+    release_allocation,
+    request_allocation,
+)
 from pmo_resources.app.context import CommandContext
 from pmo_resources.app.people import (
     AssessSkill,
@@ -35,7 +47,9 @@ from pmo_resources.app.teams import (
 
 __all__ = [
     "AddTeamMember",
+    "AdjustAllocation",
     "AdoptTool",
+    "ApproveAllocation",
     "AssessSkill",
     "ChangeCapacity",
     "ChangeCostRate",
@@ -45,9 +59,14 @@ __all__ = [
     "OffboardPerson",
     "OnboardPerson",
     "PlanTeamCapacity",
+    "RejectAllocation",
+    "ReleaseAllocation",
     "RemoveTeamMember",
+    "RequestAllocation",
     "add_team_member",
+    "adjust_allocation",
     "adopt_tool",
+    "approve_allocation",
     "assess_skill",
     "change_capacity",
     "change_cost_rate",
@@ -56,5 +75,8 @@ __all__ = [
     "offboard_person",
     "onboard_person",
     "plan_team_capacity",
+    "reject_allocation",
+    "release_allocation",
     "remove_team_member",
+    "request_allocation",
 ]

@@ -3,7 +3,9 @@
 Onboarding checks the home team (it must exist and not be disbanded) and saves through
 `save_onboarded`, where the read model's unique index refuses an e-mail an active person has.
 Offboarding locks the person's row and ends their open team memberships in the same transaction
-(one TeamMemberLeft per team, on the last day), so no join can slip in between.
+(one TeamMemberLeft per team, on the last day), so no join can slip in between; in that
+transaction too, their allocations after the last day are released (requested ones starting
+after it are rejected): `app.allocations.release_after_leaving`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from decimal import Decimal
 
 from pmo_events.errors import InvalidInput
 
+from pmo_resources.app.allocations import release_after_leaving
 from pmo_resources.app.context import CommandContext
 from pmo_resources.app.repository import Repository
 from pmo_resources.domain.person import Person
@@ -150,6 +153,15 @@ async def offboard_person(
             left_on = max(last_day, membership.joined_on - timedelta(days=1))
             team.remove_member(person.id, left_on=left_on, actor=context.actor, now=now)
             await tx.save(team)
+        await release_after_leaving(
+            tx,
+            person_id=person.id,
+            last_day=last_day,
+            source_event_id=f"{Person.STREAM_TYPE}/{person.id}/{person.version}",
+            reason=f"{person.name} was offboarded after {last_day.isoformat()}",
+            actor=context.actor,
+            now=now,
+        )
     return person
 
 

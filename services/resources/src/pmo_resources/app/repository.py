@@ -16,6 +16,9 @@ person's shares across teams (joins, offboarding) check and write one after the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import sqlalchemy as sa
 from pmo_events.errors import InvalidInput, NotFound
 from pmo_events.postgres import PostgresEventStore
 from pmo_events.unit_of_work import StreamKinds, Transaction, UnitOfWork, retry_on_conflict
@@ -29,7 +32,7 @@ from pmo_resources.domain.team import Membership, Team
 from pmo_resources.projections import people as read_people
 from pmo_resources.projections import project
 from pmo_resources.projections import teams as read_teams
-from pmo_resources.projections.tables import ACTIVE_EMAIL_INDEX
+from pmo_resources.projections.tables import ACTIVE_EMAIL_INDEX, people
 
 __all__ = ["Repository", "ResourcesTransaction", "retry_on_conflict"]
 
@@ -60,6 +63,18 @@ class ResourcesTransaction(Transaction):
                 f"no person has the id {person_id!r}; check the id (list people to find it)"
             )
         return await self.load(Person, person_id)
+
+    async def lock_people(self, person_ids: Iterable[str]) -> list[str]:
+        """Lock the rows of every given person that exists until commit, in id order (every
+        command locking several people does so in this order, so two never deadlock); the ids
+        locked. Commands deciding on the people's commitment (allocation approvals) take it."""
+        locked = await self.conn.scalars(
+            sa.select(people.c.id)
+            .where(people.c.id.in_(sorted(set(person_ids))))
+            .order_by(people.c.id)
+            .with_for_update()
+        )
+        return list(locked)
 
     async def memberships_of(self, person_id: str) -> list[Membership]:
         """The person's memberships of every team (take `lock_person` first)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from pmo_resources.app.allocations import release_after_leaving
 from pmo_resources.app.context import CommandContext
 from pmo_resources.app.repository import Repository, retry_on_conflict
 from pmo_resources.domain.events import TeamTopology
@@ -136,12 +137,24 @@ async def adopt_tool(command: AdoptTool, context: CommandContext, repository: Re
 async def disband_team(
     command: DisbandTeam, context: CommandContext, repository: Repository
 ) -> Team:
+    """Disband the team and, in the same transaction, release its allocations after the day
+    (`app.allocations.release_after_leaving`)."""
     disbanded_on = command.disbanded_on or context.today
-
-    def change(team: Team, now: datetime) -> None:
+    now = context.clock()
+    async with repository.transaction(context.metadata("DisbandTeam")) as tx:
+        team = await tx.load(Team, command.team_id)
         team.disband(reason=command.reason, disbanded_on=disbanded_on, actor=context.actor, now=now)
-
-    return await _change(command.team_id, change, command, context, repository)
+        await tx.save(team)
+        await release_after_leaving(
+            tx,
+            team_id=team.id,
+            last_day=disbanded_on,
+            source_event_id=f"{Team.STREAM_TYPE}/{team.id}/{team.version}",
+            reason=f"team {team.name} was disbanded after {disbanded_on.isoformat()}",
+            actor=context.actor,
+            now=now,
+        )
+    return team
 
 
 async def _change(

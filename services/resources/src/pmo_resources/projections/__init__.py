@@ -19,7 +19,7 @@ from pmo_events.registry import DomainEvent
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pmo_resources.domain import events as e
-from pmo_resources.projections import people, teams
+from pmo_resources.projections import allocations, people, teams
 from pmo_resources.projections.tables import READ_MODELS
 
 __all__ = ["ROUTES", "project", "reset_all"]
@@ -38,6 +38,12 @@ ROUTES: dict[type[DomainEvent], tuple[Apply, ...]] = {
     e.TeamCapacityPlanned: (teams.capacity_planned,),
     e.TeamToolAdopted: (teams.tool_adopted,),
     e.TeamDisbanded: (teams.disbanded,),
+    e.AllocationRequested: (allocations.requested,),
+    e.AllocationApproved: (allocations.approved,),
+    e.AllocationRejected: (allocations.rejected,),
+    e.AllocationAdjusted: (allocations.adjusted,),
+    e.AllocationReleased: (allocations.released,),
+    e.OvercommitmentOverridden: (allocations.overridden,),
 }
 
 

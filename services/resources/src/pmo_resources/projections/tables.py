@@ -1,10 +1,11 @@
 """The resources read-model tables, as SQLAlchemy Core sees them.
 
 Unqualified names: the service's engine sets search_path to its own schema. Migration 0001 creates
-exactly these tables (later migrations add the allocation, budget and tool read models). Hours and
-money are NUMERIC (exact, no precision imposed, so a read model always equals its events); times
-are timestamptz and dates are dates, both taken from the events themselves. Read models have no
-foreign keys between them: each is a projection that may be rebuilt alone.
+the people and teams tables, 0002 the allocations tables (later migrations add the budget and tool
+read models). Hours and money are NUMERIC (exact, no precision imposed, so a read model always
+equals its events); times are timestamptz and dates are dates, both taken from the events
+themselves. Read models have no foreign keys between them: each is a projection that may be
+rebuilt alone.
 """
 
 from __future__ import annotations
@@ -154,4 +155,64 @@ PEOPLE_AND_TEAMS = (
     team_capacity_plans,
     team_tools,
 )
-READ_MODELS: tuple[sa.Table, ...] = PEOPLE_AND_TEAMS
+
+# --- allocations (0002) --------------------------------------------------------------------------
+
+# One row per allocation. `active_until` is the last day its capacity is promised (APPROVED or
+# RELEASED; null while requested, once rejected, or when a release dropped it entirely): the
+# capacity views and the overcommitment check read the active allocations through it.
+allocations = sa.Table(
+    "allocations",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("initiative_id", sa.Text, nullable=False),
+    sa.Column("person_id", sa.Text),
+    sa.Column("team_id", sa.Text),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("percent", sa.Integer),
+    sa.Column("hours_per_week", sa.Numeric),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("active_until", sa.Date),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("requested_at", TIMESTAMP, nullable=False),
+    sa.Column("approved_by", sa.Text),
+    sa.Column("approved_at", TIMESTAMP),
+    sa.Column("rejection_reason", sa.Text),
+    sa.Column("rejected_by", sa.Text),
+    sa.Column("rejected_at", TIMESTAMP),
+    sa.Column("adjusted_by", sa.Text),
+    sa.Column("adjusted_at", TIMESTAMP),
+    sa.Column("released_from", sa.Date),
+    sa.Column("release_cause", sa.Text),
+    sa.Column("release_reason", sa.Text),
+    sa.Column("release_source_event_id", sa.Text),
+    sa.Column("released_by", sa.Text),
+    sa.Column("released_at", TIMESTAMP),
+    sa.Column("updated_at", TIMESTAMP, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("allocations_person", "person_id"),
+    sa.Index("allocations_team", "team_id"),
+    sa.Index("allocations_initiative", "initiative_id"),
+    sa.Index("allocations_requested_id", "requested_at", "id"),
+)
+
+# Every OvercommitmentOverridden (keyed by its version in the allocation's stream).
+allocation_overrides = sa.Table(
+    "allocation_overrides",
+    metadata,
+    sa.Column("allocation_id", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("person_id", sa.Text, nullable=False),
+    sa.Column("weeks", sa.ARRAY(sa.Text), nullable=False),
+    sa.Column("peak_percent", sa.Numeric, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("overridden_by", sa.Text, nullable=False),
+    sa.Column("overridden_at", TIMESTAMP, nullable=False),
+    sa.Index("allocation_overrides_person", "person_id"),
+)
+
+ALLOCATIONS = (allocations, allocation_overrides)
+
+READ_MODELS: tuple[sa.Table, ...] = PEOPLE_AND_TEAMS + ALLOCATIONS

@@ -1,0 +1,304 @@
+"""Capacity views: the heat map, utilisation, the bench and the staffing plan (`CapacityQuery`).
+
+Every number is computed on query from the read models by `projections.capacity` with the
+domain's arithmetic (see its docstring for the rules: working days, team shares, over-allocation),
+so a view always agrees with the approvals' overcommitment check. Open to every authenticated
+role, like the other reads.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+
+import strawberry
+from pmo_events.errors import InvalidInput, NotFound
+from strawberry.types import Info
+
+from pmo_resources.api.deps import runtime
+from pmo_resources.api.types import Person, Team
+from pmo_resources.domain import validation as check
+from pmo_resources.domain.capacity import IsoWeek
+from pmo_resources.domain.person import SKILL_LEVELS, normalise_skill
+from pmo_resources.projections import capacity as views
+from pmo_resources.projections import people as read_people
+from pmo_resources.projections import teams as read_teams
+
+MAX_WEEKS = 104
+MAX_RANGE = timedelta(days=731)
+
+
+class Granularity(StrEnum):
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+
+
+GranularityType = strawberry.enum(
+    Granularity,
+    name="CapacityGranularity",
+    description="WEEK: ISO weeks; MONTH: calendar months cut to the horizon.",
+)
+
+
+# --- types ----------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="Capacity against commitment over one period.")
+class CapacityCell:
+    label: str = strawberry.field(description="ISO week (2026-W49), month (2026-12) or range.")
+    starts_on: date
+    ends_on: date
+    capacity_hours: Decimal
+    committed_hours: Decimal = strawberry.field(description="Hours of approved allocations.")
+    free_hours: Decimal = strawberry.field(description="Capacity not committed (0 when over).")
+    percent: Decimal | None = strawberry.field(
+        description="Committed as a % of capacity (null without capacity)."
+    )
+    overallocated: bool = strawberry.field(
+        description="A person: over capacity in a week of the period; a team or value stream: "
+        "committed above its capacity in the period."
+    )
+    overallocated_members: int = strawberry.field(
+        description="Teams and value streams: members over capacity in a week of the period."
+    )
+
+    @classmethod
+    def of(cls, cell: views.Cell) -> Self:
+        return cls(
+            label=cell.period.label,
+            starts_on=cell.period.starts_on,
+            ends_on=cell.period.ends_on,
+            capacity_hours=cell.capacity,
+            committed_hours=cell.committed,
+            free_hours=cell.free,
+            percent=cell.percent,
+            overallocated=cell.overallocated,
+            overallocated_members=cell.overallocated_members,
+        )
+
+
+@strawberry.type(description="A person's row: one cell per period.")
+class PersonCapacity:
+    person: Person
+    cells: list[CapacityCell]
+
+
+@strawberry.type(description="A team's row (its share of its members' time): one cell per period.")
+class TeamCapacity:
+    team: Team
+    cells: list[CapacityCell]
+
+
+@strawberry.type(description="Capacity against commitment per person and per team, by period.")
+class CapacityHeatMap:
+    granularity: GranularityType  # type: ignore[valid-type]
+    periods: list[str] = strawberry.field(description="The periods' labels, in order.")
+    people: list[PersonCapacity] = strawberry.field(description="People employed, by name.")
+    teams: list[TeamCapacity] = strawberry.field(description="Teams alive, by name.")
+
+
+@strawberry.type(description="A value stream's row: the sums of its teams.")
+class ValueStreamCapacity:
+    value_stream: str
+    teams: list[Team]
+    total: CapacityCell
+
+
+@strawberry.type(description="A person's utilisation over the range.")
+class PersonUtilisation:
+    person: Person
+    total: CapacityCell
+
+
+@strawberry.type(description="A team's utilisation over the range.")
+class TeamUtilisation:
+    team: Team
+    total: CapacityCell
+
+
+@strawberry.type(description="Utilisation per person, team and value stream over a date range.")
+class Utilisation:
+    starts_on: date
+    ends_on: date
+    people: list[PersonUtilisation]
+    teams: list[TeamUtilisation]
+    value_streams: list[ValueStreamCapacity]
+
+
+@strawberry.type(description="Someone with free capacity over the horizon.")
+class BenchEntry:
+    person: Person
+    skill_level: int | None = strawberry.field(description="Their level in the skill asked for.")
+    total: CapacityCell
+    free_percent: Decimal = strawberry.field(description="Free hours as a % of capacity.")
+    weeks: list[CapacityCell] = strawberry.field(description="Week by week.")
+
+
+# --- arguments ------------------------------------------------------------------------------------
+
+
+def _weeks(weeks: int) -> int:
+    return check.integer("weeks", weeks, low=1, high=MAX_WEEKS)
+
+
+def _range(starts_on: date, ends_on: date) -> None:
+    check.date_range("from", starts_on, "to", ends_on, max_span=MAX_RANGE)
+
+
+# --- root fields ----------------------------------------------------------------------------------
+
+
+From = Annotated[date, strawberry.argument(name="from", description="A day in the first week.")]
+
+
+async def _supply(
+    info: Info, starts_on: date, ends_on: date, team_id: str | None = None
+) -> views.Supply:
+    async with runtime(info).engine.connect() as conn:
+        if team_id is not None and not await read_teams.by_ids(conn, [team_id]):
+            raise NotFound(f"no team has the id {team_id!r}; list teams to find it")
+        return await views.load_supply(conn, starts_on=starts_on, ends_on=ends_on, team_id=team_id)
+
+
+@strawberry.type
+class CapacityQuery:
+    @strawberry.field(
+        description="Capacity against commitment per person and per team, week by week or month "
+        "by month, over `weeks` ISO weeks (1-104) from the week of `from`; over-allocations "
+        "flagged. With teamId: that team and its members only."
+    )
+    async def capacity_heat_map(
+        self,
+        info: Info,
+        start: From,
+        weeks: int = 12,
+        granularity: GranularityType = Granularity.WEEK,  # type: ignore[valid-type]
+        team_id: strawberry.ID | None = None,
+    ) -> CapacityHeatMap:
+        first = IsoWeek.of(start)
+        periods = views.week_periods(first, _weeks(weeks))
+        starts_on, ends_on = periods[0].starts_on, periods[-1].ends_on
+        if granularity == Granularity.MONTH:
+            periods = views.month_periods(starts_on, ends_on)
+        supply = await _supply(info, starts_on, ends_on, str(team_id) if team_id else None)
+        return CapacityHeatMap(
+            granularity=Granularity(granularity),
+            periods=[period.label for period in periods],
+            people=[
+                PersonCapacity(
+                    person=Person.from_row(days.person),
+                    cells=[CapacityCell.of(c) for c in views.person_cells(supply, key, periods)],
+                )
+                for key, days in supply.people.items()
+            ],
+            teams=[
+                TeamCapacity(
+                    team=Team.from_row(team),
+                    cells=[CapacityCell.of(c) for c in views.team_cells(supply, key, periods)],
+                )
+                for key, team in supply.teams.items()
+            ],
+        )
+
+    @strawberry.field(
+        description="Capacity, committed hours and utilisation per person, team and value stream "
+        "from `from` to `to` (both included, at most two years)."
+    )
+    async def utilisation(
+        self,
+        info: Info,
+        start: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> Utilisation:
+        _range(start, to)
+        supply = await _supply(info, start, to)
+        period = views.Period(f"{start.isoformat()}..{to.isoformat()}", start, to)
+        streams: dict[str, list[str]] = {}
+        for key, team in supply.teams.items():
+            streams.setdefault(team.value_stream, []).append(key)
+        return Utilisation(
+            starts_on=start,
+            ends_on=to,
+            people=[
+                PersonUtilisation(
+                    person=Person.from_row(days.person),
+                    total=CapacityCell.of(views.person_cells(supply, key, [period])[0]),
+                )
+                for key, days in supply.people.items()
+            ],
+            teams=[
+                TeamUtilisation(
+                    team=Team.from_row(team),
+                    total=CapacityCell.of(views.team_cells(supply, key, [period])[0]),
+                )
+                for key, team in supply.teams.items()
+            ],
+            value_streams=[
+                ValueStreamCapacity(
+                    value_stream=stream,
+                    teams=[Team.from_row(supply.teams[key]) for key in team_ids],
+                    total=CapacityCell.of(views.stream_cells(supply, team_ids, [period])[0]),
+                )
+                for stream, team_ids in sorted(streams.items())
+            ],
+        )
+
+    @strawberry.field(
+        description="People with free capacity over `weeks` ISO weeks (1-104) from the week of "
+        "`from`: free hours at least `minFreePercent` % of their capacity (and above 0), "
+        "optionally with a skill at `minLevel` or above; most free first."
+    )
+    async def bench(
+        self,
+        info: Info,
+        start: From,
+        weeks: int = 4,
+        skill: str | None = None,
+        min_level: int | None = None,
+        min_free_percent: Decimal = Decimal(0),
+        team_id: strawberry.ID | None = None,
+    ) -> list[BenchEntry]:
+        wanted = normalise_skill("skill", skill) if skill is not None else None
+        if min_level is not None and wanted is None:
+            raise InvalidInput("minLevel needs a skill: give skill too")
+        level = check.integer(
+            "minLevel",
+            min_level if min_level is not None else SKILL_LEVELS[0],
+            low=SKILL_LEVELS[0],
+            high=SKILL_LEVELS[-1],
+        )
+        if not Decimal(0) <= min_free_percent <= Decimal(100):
+            raise InvalidInput(f"minFreePercent must be between 0 and 100 (got {min_free_percent})")
+        periods = views.week_periods(IsoWeek.of(start), _weeks(weeks))
+        whole = views.Period(
+            f"{periods[0].label}..{periods[-1].label}", periods[0].starts_on, periods[-1].ends_on
+        )
+        supply = await _supply(
+            info, whole.starts_on, whole.ends_on, str(team_id) if team_id else None
+        )
+        async with runtime(info).engine.connect() as conn:
+            skills = await read_people.skills_of(conn, list(supply.people))
+        entries = []
+        for key, days in supply.people.items():
+            if days.person.offboarded and (days.person.last_day or whole.ends_on) < whole.ends_on:
+                continue  # leaving within the horizon: not on the bench
+            levels = {row.skill: row.level for row in skills.get(key, [])}
+            if wanted is not None and levels.get(wanted, 0) < level:
+                continue
+            total = views.person_cells(supply, key, [whole])[0]
+            free_percent = views.percent_of(total.free, total.capacity)
+            if total.free <= 0 or free_percent is None or free_percent < min_free_percent:
+                continue
+            entries.append(
+                BenchEntry(
+                    person=Person.from_row(days.person),
+                    skill_level=levels.get(wanted) if wanted is not None else None,
+                    total=CapacityCell.of(total),
+                    free_percent=free_percent,
+                    weeks=[CapacityCell.of(c) for c in views.person_cells(supply, key, periods)],
+                )
+            )
+        entries.sort(key=lambda entry: -entry.free_percent)  # stable: by name on a tie
+        return entries
