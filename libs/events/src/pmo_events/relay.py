@@ -277,7 +277,11 @@ class OutboxRelay:
         options: dict[str, Any] = {
             "client_id": f"pmo-relay-{self.schema}",
             "request_timeout_ms": 15000,
-            "linger_ms": 5,
+            # No linger: the relay batches already (it reads up to batch_size events and hands
+            # them all to the producer before awaiting any ack), so a linger only delays the one
+            # event a quiet system commits. Measured: commit -> metrics read model p50 10.5 ->
+            # 6.3 ms, and no throughput or CPU cost at 8 concurrent writers (docs/performance.md).
+            "linger_ms": 0,
             **self._producer_options,
             "enable_idempotence": True,
             "acks": "all",
