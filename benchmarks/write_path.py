@@ -147,10 +147,10 @@ class _Recorder:
     """Stands in for a connection to see which statements a projection would execute."""
 
     def __init__(self) -> None:
-        self.statements: list[Any] = []
+        self.statements: list[tuple[Any, Any]] = []
 
-    async def execute(self, statement: Any, *_: Any, **__: Any) -> None:
-        self.statements.append(statement)
+    async def execute(self, statement: Any, parameters: Any = None, *_: Any, **__: Any) -> None:
+        self.statements.append((statement, parameters))
 
 
 async def check_baseline_matches_service() -> None:
@@ -159,9 +159,18 @@ async def check_baseline_matches_service() -> None:
     recorder = _Recorder()
     await project(recorder, _proposal(str(uuid.uuid4())).pending[0], 1)  # type: ignore[arg-type]
     dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
+    # A statement built once takes its VALUES from the parameters, one per key given.
     written = [
-        (statement.table.name, tuple(statement.compile(dialect=dialect).params))
-        for statement in recorder.statements
+        (
+            statement.table.name,
+            tuple(
+                statement.compile(
+                    dialect=dialect,
+                    column_keys=list(parameters) if isinstance(parameters, dict) else None,
+                ).params
+            ),
+        )
+        for statement, parameters in recorder.statements
     ]
     if written != [("initiatives", INITIATIVE_COLUMNS)]:
         raise BenchmarkError(
