@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pmo_service.logging import setup_logging
 from pmo_service.settings import ServiceSettings
-from pmo_service.telemetry import setup_telemetry
+from pmo_service.telemetry import current_trace_id, new_tracer_provider, setup_telemetry
 
 
 @pytest.fixture
@@ -92,3 +92,54 @@ def test_json_logs_carry_trace_and_service(
     assert library["trace_id"] == published["trace_id"]
     assert "trace_id" not in outside
     setup_logging("toy", make_settings(log_json=False))
+
+
+def test_without_a_span_processor_new_traces_are_not_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    provider = new_tracer_provider()
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("request") as span:
+        context = span.get_span_context()
+        assert not span.is_recording()
+        # Still real ids: logs and traceparent carry them.
+        assert context.is_valid
+        assert current_trace_id() == format(context.trace_id, "032x")
+        assert not context.trace_flags.sampled
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with tracer.start_as_current_span("request") as span, tracer.start_as_current_span("sql"):
+        assert span.is_recording()
+    assert [finished.name for finished in exporter.get_finished_spans()] == ["sql", "request"]
+    provider.shutdown()
+
+
+def test_a_callers_sampled_trace_is_recorded_even_without_a_processor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    provider = new_tracer_provider()
+    parent = trace.SpanContext(
+        trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+        span_id=0xB7AD6B7169203331,
+        is_remote=True,
+        trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+    )
+    span = provider.get_tracer("test").start_span(
+        "process", context=trace.set_span_in_context(trace.NonRecordingSpan(parent))
+    )
+    assert span.is_recording()
+    assert span.get_span_context().trace_flags.sampled  # propagated on as sampled
+    span.end()
+    provider.shutdown()
+
+
+def test_otel_traces_sampler_is_respected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    provider = new_tracer_provider()
+    provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    span = provider.get_tracer("test").start_span("request")
+    assert not span.is_recording()
+    span.end()
+    provider.shutdown()
