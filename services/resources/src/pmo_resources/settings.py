@@ -14,3 +14,5 @@ class ResourcesSettings(ServiceSettings):
 
     port: int = Field(default=8003, ge=1, le=65535)
     database_schema: str = "resources"
+    # Labour accrual runs at start-up and then this often (hours); 0 turns the worker off.
+    labour_accrual_interval_hours: float = Field(default=24.0, ge=0)

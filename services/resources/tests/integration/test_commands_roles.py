@@ -17,7 +17,7 @@ from pmo_service.principal import Role
 
 from tests.platform import graphql_errors
 
-from . import allocating
+from . import allocating, budgeting
 from .conftest import START, Api, tag
 
 Scenario = Callable[[Api], Awaitable[dict[str, Any]]]
@@ -85,6 +85,47 @@ async def _approved(api: Api) -> dict[str, Any]:
     return given
 
 
+async def _budget(api: Api) -> dict[str, Any]:
+    return {"budgetId": (await budgeting.budget(api))["id"]}
+
+
+async def _committed(api: Api) -> dict[str, Any]:
+    given = {**(await _budget(api)), "initiativeId": allocating.initiative()}
+    await budgeting.commit(api, given["budgetId"], given["initiativeId"], "5000.00")
+    return given
+
+
+async def _labour_to_accrue(api: Api) -> dict[str, Any]:
+    """An approved allocation in February 2026, funded by a Q1 budget: accrual records it."""
+    initiative_id = allocating.initiative()
+    person = (await api.person())["id"]
+    await allocating.approved(
+        api,
+        person=person,
+        starts_on="2026-02-02",
+        ends_on="2026-02-13",
+        percent=10,
+        initiative_id=initiative_id,
+    )
+    budget_id = (await _budget(api))["budgetId"]
+    await budgeting.commit(api, budget_id, initiative_id, "10000.00")
+    return {"asOf": "2026-03-02"}
+
+
+async def _tool(api: Api) -> dict[str, Any]:
+    return {"toolId": (await budgeting.tool(api))["id"]}
+
+
+async def _tool_and_person(api: Api) -> dict[str, Any]:
+    return {**(await _tool(api)), **(await _person(api))}
+
+
+async def _licence(api: Api) -> dict[str, Any]:
+    given = await _tool_and_person(api)
+    await budgeting.assign(api, given["toolId"], given["personId"])
+    return given
+
+
 SCENARIOS: dict[str, Scenario] = {
     "onboardPerson": _onboard,
     "assessSkill": plus(_person, skill="Python", level=4),
@@ -106,6 +147,28 @@ SCENARIOS: dict[str, Scenario] = {
     "rejectAllocation": plus(_requested, reason="Not this quarter"),
     "adjustAllocation": plus(_requested, startsOn="2026-02-02", endsOn="2026-03-27", percent=30),
     "releaseAllocation": plus(_approved, reason="Done early", releasedFrom="2026-02-16"),
+    "openBudget": plus(
+        _nothing,
+        name="Matrix budget",
+        kind="COST_CENTRE",
+        ownerRef="CC-4711",
+        period="2026-Q4",
+        amount="250000.00",
+        currency="EUR",
+    ),
+    "adjustBudget": plus(_budget, amount="120000.00", reason="Mid-year top-up"),
+    "commitFunds": plus(_budget, initiativeId="initiative-matrix", amount="1000.00"),
+    "releaseFunds": plus(_committed, reason="Scope moved to next year"),
+    "recordExpense": plus(
+        _budget, amount="499.00", currency="EUR", description="Workshop", spentOn="2026-02-10"
+    ),
+    "accrueLabour": _labour_to_accrue,
+    "registerTool": plus(
+        _nothing, name="Matrix tool", vendor="Miro", seats=5, costPerSeat="8.00", currency="EUR"
+    ),
+    "changeToolSeats": plus(_tool, seats=20),
+    "assignLicence": _tool_and_person,
+    "revokeLicence": plus(_licence, reason="Left the team"),
 }
 # The demand side may ask for people; deciding stays with resource managers, the PMO and admins.
 REQUESTERS = RESOURCE_MANAGERS | {Role.PORTFOLIO_MANAGER}

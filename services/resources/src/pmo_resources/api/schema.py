@@ -11,19 +11,36 @@ from pmo_service.graphql import ServiceSchema
 from strawberry.tools import merge_types
 
 from pmo_resources.api.allocations import AllocationMutation, AllocationQuery
+from pmo_resources.api.budgets import BudgetMutation, BudgetQuery
 from pmo_resources.api.capacity import CapacityQuery
+from pmo_resources.api.demand import DemandQuery, Initiative
 from pmo_resources.api.mutations import Mutation as PeopleAndTeamsMutation
 from pmo_resources.api.queries import Query as PeopleAndTeamsQuery
+from pmo_resources.api.tools import ToolMutation, ToolQuery
 
-QUERIES: tuple[type, ...] = (PeopleAndTeamsQuery, AllocationQuery, CapacityQuery)
-MUTATIONS: tuple[type, ...] = (PeopleAndTeamsMutation, AllocationMutation)
+QUERIES: tuple[type, ...] = (
+    PeopleAndTeamsQuery,
+    AllocationQuery,
+    CapacityQuery,
+    BudgetQuery,
+    ToolQuery,
+    DemandQuery,
+)
+MUTATIONS: tuple[type, ...] = (
+    PeopleAndTeamsMutation,
+    AllocationMutation,
+    BudgetMutation,
+    ToolMutation,
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 
 
 def build_schema(_: Runtime[Any] | None = None) -> ServiceSchema:
-    return ServiceSchema(query=Query, mutation=Mutation)
+    # Initiative (portfolio's entity) is only extended here: list it, or strawberry leaves it
+    # out of the SDL when no field returns it and composition drops its resources fields.
+    return ServiceSchema(query=Query, mutation=Mutation, types=[Initiative])
 
 
 schema = build_schema()

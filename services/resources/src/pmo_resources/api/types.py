@@ -27,6 +27,7 @@ from pmo_resources.projections.teams import MemberRow, PlanRow, TeamRow, ToolRow
 
 if TYPE_CHECKING:
     from pmo_resources.api.allocations import Allocation
+    from pmo_resources.api.tools import Licence
     from pmo_resources.domain.allocation import AllocationStatus  # as the GraphQL enum wraps it
 
 # api/allocations.py imports this module: its types are referenced lazily.
@@ -34,6 +35,7 @@ AllocationRef = Annotated["Allocation", strawberry.lazy("pmo_resources.api.alloc
 AllocationStatusRef = Annotated[
     "AllocationStatus", strawberry.lazy("pmo_resources.api.allocations")
 ]
+LicenceRef = Annotated["Licence", strawberry.lazy("pmo_resources.api.tools")]
 
 TeamTopology = strawberry.enum(
     DomainTopology,
@@ -329,6 +331,12 @@ class Person:
         return [
             TeamMembership.from_row(row, on) for row in rows if include_former or row.current(on)
         ]
+
+    @strawberry.field(description="The tool licences they hold, in assignment order.")
+    async def licences(self, info: Info) -> list[LicenceRef]:
+        from pmo_resources.api.tools import licences_of_person  # api/tools.py imports this module
+
+        return await licences_of_person(info, self.row.id)
 
 
 @strawberry.federation.type(keys=["id"], description="A long-lived team.")

@@ -16,14 +16,15 @@ person's shares across teams (joins, offboarding) check and write one after the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from pmo_events.errors import InvalidInput, NotFound
 from pmo_events.postgres import PostgresEventStore
 from pmo_events.unit_of_work import StreamKinds, Transaction, UnitOfWork, retry_on_conflict
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pmo_resources.domain import validation as check
 from pmo_resources.domain.events import registry
@@ -46,7 +47,10 @@ KINDS = StreamKinds(
         "Demand": "demand",
         "Budget": "budget",
         "Tool": "tool",
-    }
+    },
+    # A Demand stream starts with the first reaction to its initiative: loading it before then
+    # gives the empty aggregate (reactions decide on it) instead of NotFound.
+    always_there=frozenset({"Demand"}),
 )
 
 UNIQUE_VIOLATION = "23505"
@@ -121,4 +125,18 @@ class Repository(UnitOfWork[ResourcesTransaction]):
             project=project,
             kinds=KINDS,
             transaction_type=ResourcesTransaction,
+        )
+
+    def transaction_on(
+        self, conn: AsyncConnection, metadata: Mapping[str, Any]
+    ) -> ResourcesTransaction:
+        """A unit of work inside a transaction the caller owns (a projector runner's, so its
+        tracking row commits with the events): save, then `append_saved()`; the caller commits."""
+        return ResourcesTransaction(
+            conn,
+            self.store,
+            metadata,
+            registry=self.registry,
+            project=project,
+            kinds=self.kinds,
         )

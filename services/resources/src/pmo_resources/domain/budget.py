@@ -9,7 +9,8 @@
   committed is refused (release or reduce commitments first), so an overrun only ever comes from
   an explicit override.
 - **Spend**: LABOUR is accrued from approved allocations week by week with the deterministic
-  spend id ``<allocation id>/<ISO week>``: recording the same labour spend twice records nothing,
+  spend id ``<allocation id>/<ISO week>`` (a team allocation's per member, with
+  ``/<person id>`` appended): recording the same labour spend twice records nothing,
   so accrual jobs and replays may run as often as they like. EXPENSE (tools, services) comes with
   an id the handler generated; a clash is a Conflict. Spend is in the budget's currency; an
   expense may be negative (a credit note or correction), labour never is.
@@ -148,9 +149,14 @@ def forecast_spend(
     )
 
 
-def labour_spend_id(allocation_id: str, week: IsoWeek) -> str:
-    """The deterministic id of an allocation's labour in a week: ``<allocation id>/<ISO week>``."""
-    return f"{allocation_id}/{week.label}"
+def labour_spend_id(allocation_id: str, week: IsoWeek, member_id: str | None = None) -> str:
+    """The deterministic id of an allocation's labour in a week: ``<allocation id>/<ISO week>``.
+
+    A team allocation puts hours on several people in one week, each at their own rate: its
+    labour accrues per member, ``<allocation id>/<ISO week>/<person id>`` (`member_id`).
+    """
+    week_id = f"{allocation_id}/{week.label}"
+    return week_id if member_id is None else f"{week_id}/{member_id}"
 
 
 def labour_cost(hours: Decimal, cost_rate: Decimal) -> Decimal:
@@ -381,13 +387,16 @@ class Budget(Aggregate):
         hours: Decimal,
         cost_rate: Decimal,
         currency: str,
+        team_allocation: bool = False,
         actor: str,
         now: datetime,
     ) -> None:
         """Accrue a person's hours on an allocation in a (past) week at their hourly rate.
 
         Idempotent: a week already accrued for the allocation (same spend id) records nothing,
-        and so do 0 hours. `spent_on` is the week's Friday, its last working day.
+        and so do 0 hours. `spent_on` is the week's Friday, its last working day. For a
+        `team_allocation` the person is one member and the spend id names them
+        (`labour_spend_id`).
         """
         allocation_id = check.text("allocation_id", allocation_id)
         initiative_id = check.text("initiative_id", initiative_id)
@@ -395,7 +404,7 @@ class Budget(Aggregate):
         hours = _non_negative("hours", hours)
         cost_rate = check.money("cost_rate", cost_rate)
         self._ensure_currency(check.currency("currency", currency))
-        spend_id = labour_spend_id(allocation_id, week)
+        spend_id = labour_spend_id(allocation_id, week, person_id if team_allocation else None)
         if spend_id in self.spends or hours == 0:
             return
         self._record(

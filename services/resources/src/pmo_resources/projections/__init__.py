@@ -19,10 +19,17 @@ from pmo_events.registry import DomainEvent
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pmo_resources.domain import events as e
-from pmo_resources.projections import allocations, people, teams
-from pmo_resources.projections.tables import READ_MODELS
+from pmo_resources.projections import allocations, budgets, demand, people, tables, teams, tools
 
-__all__ = ["ROUTES", "project", "reset_all"]
+__all__ = ["READ_MODELS", "ROUTES", "project", "reset_all"]
+
+# Every own read model: those of tables.py, then budgets, tools and demand (migration 0003).
+READ_MODELS: tuple[sa.Table, ...] = (
+    *tables.READ_MODELS,
+    *budgets.TABLES,
+    *tools.TABLES,
+    *demand.TABLES,
+)
 
 Apply = Callable[[AsyncConnection, Any, int], Awaitable[None]]
 
@@ -44,6 +51,18 @@ ROUTES: dict[type[DomainEvent], tuple[Apply, ...]] = {
     e.AllocationAdjusted: (allocations.adjusted,),
     e.AllocationReleased: (allocations.released,),
     e.OvercommitmentOverridden: (allocations.overridden,),
+    e.BudgetOpened: (budgets.opened,),
+    e.BudgetAdjusted: (budgets.adjusted,),
+    e.FundsCommitted: (budgets.funds_committed,),
+    e.FundsReleased: (budgets.funds_released,),
+    e.SpendRecorded: (budgets.spend_recorded,),
+    e.BudgetOverrunOverridden: (budgets.overrun_overridden,),
+    e.ToolRegistered: (tools.registered,),
+    e.ToolSeatsChanged: (tools.seats_changed,),
+    e.LicenceAssigned: (tools.licence_assigned,),
+    e.LicenceRevoked: (tools.licence_revoked,),
+    e.DemandOpened: (demand.opened,),
+    e.DemandClosed: (demand.closed,),
 }
 
 
