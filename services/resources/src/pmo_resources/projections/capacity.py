@@ -88,7 +88,7 @@ def working_days(starts_on: date, ends_on: date) -> list[date]:
     return days
 
 
-# --- the commitment context of a command ---------------------------------------------------------
+# --- the commitment context of a command ----------------------------------------------------------
 
 
 async def commitment_context(
@@ -125,7 +125,7 @@ async def commitment_context(
     )
 
 
-# --- supply over a window ------------------------------------------------------------------------
+# --- supply over a window -------------------------------------------------------------------------
 
 
 @dataclass
@@ -212,12 +212,12 @@ async def _people_between(conn: AsyncConnection, starts_on: date, ends_on: date)
     return list(found)
 
 
-async def _teams_between(conn: AsyncConnection, starts_on: date, ends_on: date) -> list[str]:
-    """The ids of the teams formed by the end of the range and not disbanded before it."""
+async def _teams_between(conn: AsyncConnection, starts_on: date) -> list[str]:
+    """The ids of the teams not disbanded before the range. (Not by their forming time: that is
+    when the team was recorded, and memberships may be dated before it.)"""
     found = await conn.scalars(
         sa.select(teams.c.id).where(
-            sa.cast(teams.c.formed_at, sa.Date) <= ends_on,
-            sa.or_(teams.c.disbanded_on.is_(None), teams.c.disbanded_on >= starts_on),
+            sa.or_(teams.c.disbanded_on.is_(None), teams.c.disbanded_on >= starts_on)
         )
     )
     return list(found)
@@ -239,7 +239,7 @@ async def load_supply(
     first_week, last_week = IsoWeek.of(starts_on), IsoWeek.of(ends_on)
     window = (first_week.monday, last_week.sunday)
     if team_id is None:
-        team_ids = await _teams_between(conn, starts_on, ends_on)
+        team_ids = await _teams_between(conn, starts_on)
         person_ids = await _people_between(conn, starts_on, ends_on)
     else:
         team_ids = [team_id]
@@ -316,7 +316,7 @@ def _person_days(
     return result
 
 
-# --- periods and cells ---------------------------------------------------------------------------
+# --- periods and cells ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
