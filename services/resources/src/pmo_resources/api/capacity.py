@@ -42,6 +42,11 @@ GranularityType = strawberry.enum(
 )
 
 
+def _tidy(value: Decimal) -> Decimal:
+    """Without trailing zeros or exponent (sums of exact day shares: 34.000 is 34, 0E-8 is 0)."""
+    return Decimal(f"{value.normalize():f}")
+
+
 # --- types ----------------------------------------------------------------------------------------
 
 
@@ -70,9 +75,9 @@ class CapacityCell:
             label=cell.period.label,
             starts_on=cell.period.starts_on,
             ends_on=cell.period.ends_on,
-            capacity_hours=cell.capacity,
-            committed_hours=cell.committed,
-            free_hours=cell.free,
+            capacity_hours=_tidy(cell.capacity),
+            committed_hours=_tidy(cell.committed),
+            free_hours=_tidy(cell.free),
             percent=cell.percent,
             overallocated=cell.overallocated,
             overallocated_members=cell.overallocated_members,
