@@ -84,7 +84,14 @@ async def test_rebuild_gives_identical_read_models(
 ) -> None:
     streams = await every_kind_of_event(api)
     written = {event.event_type for stream in streams for event in await api.events(stream)}
-    assert written == {event_type_of(kind) for kind in ROUTES}, "cover every event type"
+    # Every event type the people and teams read models project (each slice's own rebuild test,
+    # e.g. test_allocations_rebuild.py, covers its events).
+    people_and_teams = {
+        event_type_of(kind)
+        for kind, handlers in ROUTES.items()
+        if any(handler.__module__.endswith((".people", ".teams")) for handler in handlers)
+    }
+    assert written == people_and_teams, "cover every event type of people and teams"
     inline = await snapshot(engine)
     team, other, person, _ = streams
     # Damage the read models: the rebuild must put every row back as it was.
