@@ -4,7 +4,9 @@ The Tool aggregate keeps assigned ≤ seats (a refusal is CONFLICT naming the se
 needs a person who exists and still works here (not past their last day); a person who starts
 later may get their licence ahead of their first day. Seat changes and assignments are retried
 once when another command on the tool committed first: the retry re-checks the seats on the
-fresh state, so two rival assignments can never take more seats than were bought.
+fresh state, so two rival assignments can never take more seats than were bought. Assignments of
+one tool also queue on the tool's stream lock, so a burst of them decides one after the other
+(each sees the seats the one before left) instead of failing with CONFLICT.
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ async def assign_licence(
                     f"person {person.id!r} ({person.name}) left on "
                     f"{person.last_day.isoformat()}; licences are for people who still work here"
                 )
+            # Assignments of one tool queue here rather than CONFLICT: with the seats as the
+            # limit, each decides on the tool as the one before left it.
+            await tx.lock_stream(command.tool_id)
             tool = await tx.load(Tool, command.tool_id)
             tool.assign(person.id, actor=context.actor, now=context.clock())
             await tx.save(tool)
