@@ -45,7 +45,7 @@ async def status_of(api: Api, allocation_id: str) -> dict[str, Any]:
     return found
 
 
-# --- life cycle -----------------------------------------------------------------------------------
+# --- life cycle --------------------------------------------------------------------------------
 
 
 async def test_request_approve_adjust_release(api: Api) -> None:
@@ -347,7 +347,7 @@ async def _gather(*calls: Any) -> list[dict[str, Any]]:
     return list(await asyncio.gather(*calls))
 
 
-# --- bad input ------------------------------------------------------------------------------------
+# --- bad input ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -420,7 +420,7 @@ async def test_release_rules(api: Api) -> None:
     )
 
 
-# --- leaving --------------------------------------------------------------------------------------
+# --- leaving -----------------------------------------------------------------------------------
 
 
 async def test_offboarding_releases_and_rejects_what_lies_after_the_last_day(api: Api) -> None:

@@ -39,7 +39,7 @@ ReleaseCause = strawberry.enum(
     DomainCause, name="ReleaseCause", description="Why an allocation was released."
 )
 
-# --- types ----------------------------------------------------------------------------------------
+# --- types -------------------------------------------------------------------------------------
 
 
 @strawberry.type(description="A pmo or admin let the allocation commit a person above 100 %.")
@@ -166,7 +166,7 @@ async def allocations_of(
     ]
 
 
-# --- inputs ---------------------------------------------------------------------------------------
+# --- inputs ------------------------------------------------------------------------------------
 
 
 @strawberry.input(
@@ -257,7 +257,7 @@ async def _answer(info: Info, allocation_id: str) -> Allocation:
     return found
 
 
-# --- root fields ----------------------------------------------------------------------------------
+# --- root fields -------------------------------------------------------------------------------
 
 
 @strawberry.type

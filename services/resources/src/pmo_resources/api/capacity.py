@@ -8,7 +8,7 @@ role, like the other reads.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
@@ -22,9 +22,13 @@ from pmo_resources.api.types import Person, Team
 from pmo_resources.domain import validation as check
 from pmo_resources.domain.capacity import IsoWeek
 from pmo_resources.domain.person import SKILL_LEVELS, normalise_skill
+from pmo_resources.domain.staffing import LinePlan, LineStatus
 from pmo_resources.projections import capacity as views
 from pmo_resources.projections import people as read_people
+from pmo_resources.projections import staffing
 from pmo_resources.projections import teams as read_teams
+from pmo_resources.projections.people import PersonRow
+from pmo_resources.projections.teams import TeamRow
 
 MAX_WEEKS = 104
 MAX_RANGE = timedelta(days=731)
@@ -35,6 +39,18 @@ class Granularity(StrEnum):
     MONTH = "MONTH"
 
 
+NeedSourceType = strawberry.enum(
+    staffing.NeedSource,
+    name="StaffingNeedSource",
+    description="REQUESTED_ALLOCATION: an allocation still only requested; STATED: given by "
+    "the caller.",
+)
+StaffingStatusType = strawberry.enum(
+    LineStatus,
+    name="StaffingLineStatus",
+    description="STAFFABLE: every need placed in the horizon; NOT_STAFFABLE: some need cannot "
+    "be (see its reason), and the line keeps no capacity; NOTHING_TO_PLAN: no need stated.",
+)
 GranularityType = strawberry.enum(
     Granularity,
     name="CapacityGranularity",
@@ -47,7 +63,7 @@ def _tidy(value: Decimal) -> Decimal:
     return Decimal(f"{value.normalize():f}")
 
 
-# --- types ----------------------------------------------------------------------------------------
+# --- types -------------------------------------------------------------------------------------
 
 
 @strawberry.type(description="Capacity against commitment over one period.")
@@ -141,7 +157,76 @@ class BenchEntry:
     weeks: list[CapacityCell] = strawberry.field(description="Week by week.")
 
 
-# --- arguments ------------------------------------------------------------------------------------
+@strawberry.type(description="One need of a demand line, and where the plan puts it.")
+class StaffingNeed:
+    key: str = strawberry.field(description="The requested allocation's id, or a stated need's.")
+    source: NeedSourceType  # type: ignore[valid-type]
+    allocation_id: strawberry.ID | None
+    person_id: strawberry.ID | None = strawberry.field(description="The person it names.")
+    team_id: strawberry.ID | None = strawberry.field(description="The team it names.")
+    skill: str | None
+    min_level: int | None
+    percent: int | None
+    hours_per_week: Decimal | None
+    weeks: int
+    earliest_week: str = strawberry.field(description="It may not start before this week.")
+    placed: bool
+    assigned_team: Team | None = strawberry.field(description="Where the plan puts it (a team).")
+    assigned_person: Person | None = strawberry.field(
+        description="Where the plan puts it (a person)."
+    )
+    first_week: str | None
+    last_week: str | None
+    reason: str | None = strawberry.field(description="Why it cannot be placed in the horizon.")
+
+
+@strawberry.type(description="An approved initiative's demand and what the plan can do for it.")
+class StaffingLine:
+    rank: int = strawberry.field(description="1 = planned first (earliest approval).")
+    initiative_id: strawberry.ID
+    title: str | None
+    portfolio_id: strawberry.ID | None
+    period: str | None
+    opened_at: datetime
+    status: StaffingStatusType  # type: ignore[valid-type]
+    staffed_from: str | None = strawberry.field(
+        description="The week from which every need is staffed (STAFFABLE lines)."
+    )
+    needs: list[StaffingNeed]
+
+
+@strawberry.type(
+    description="Open demand in priority order matched week by week against free capacity."
+)
+class StaffingPlan:
+    horizon: list[str] = strawberry.field(description="The ISO weeks planned.")
+    lines: list[StaffingLine]
+
+
+@strawberry.input(description="What an initiative needs (a what-if: nothing is recorded).")
+class StaffingNeedInput:
+    initiative_id: strawberry.ID = strawberry.field(description="An initiative with open demand.")
+    weeks: int = strawberry.field(description="Consecutive weeks, 1 to 104.")
+    percent: int | None = strawberry.field(
+        default=None, description="Of the team's share of each member's capacity, 1-100."
+    )
+    hours_per_week: Decimal | None = strawberry.field(
+        default=None, description="Spread over the team's members by their team percentage."
+    )
+    skill: str | None = strawberry.field(
+        default=None, description="Only teams with a member who has it (any spelling)."
+    )
+    min_level: int | None = strawberry.field(default=None, description="With skill: 1-5.")
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this team (instead of a skill)."
+    )
+    earliest: date | None = strawberry.field(
+        default=None,
+        description="Not before this day's week (default: the demand's period start, or now).",
+    )
+
+
+# --- arguments ---------------------------------------------------------------------------------
 
 
 def _weeks(weeks: int) -> int:
@@ -152,7 +237,7 @@ def _range(starts_on: date, ends_on: date) -> None:
     check.date_range("from", starts_on, "to", ends_on, max_span=MAX_RANGE)
 
 
-# --- root fields ----------------------------------------------------------------------------------
+# --- root fields -------------------------------------------------------------------------------
 
 
 From = Annotated[date, strawberry.argument(name="from", description="A day in the first week.")]
@@ -307,3 +392,104 @@ class CapacityQuery:
             )
         entries.sort(key=lambda entry: -entry.free_percent)  # stable: by name on a tie
         return entries
+
+    @strawberry.field(
+        description="Open demand in priority order (earliest approval first: WSJF is not known "
+        "here yet) matched week by week against people's free capacity over `weeks` ISO weeks "
+        "(1-104) from the week of `from`: each line's needs (its requested allocations and the "
+        "`needs` given) placed where they fit earliest, or why they cannot be."
+    )
+    async def staffing_plan(
+        self,
+        info: Info,
+        start: From,
+        weeks: int = 26,
+        needs: list[StaffingNeedInput] | None = None,
+    ) -> StaffingPlan:
+        stated = [_stated(given) for given in needs or []]
+        async with runtime(info).engine.connect() as conn:
+            plan = await staffing.staffing_plan(
+                conn, first=IsoWeek.of(start), weeks=_weeks(weeks), stated=stated
+            )
+            people = await read_people.by_ids(
+                conn, [p for p, kind in plan.pools.items() if kind is staffing.PoolKind.PERSON]
+            )
+            teams = await read_teams.by_ids(
+                conn, [p for p, kind in plan.pools.items() if kind is staffing.PoolKind.TEAM]
+            )
+        return StaffingPlan(
+            horizon=[week.label for week in plan.horizon],
+            lines=[_line(line, plan, people, teams) for line in plan.plans],
+        )
+
+
+def _stated(given: StaffingNeedInput) -> staffing.StatedNeed:
+    skill = normalise_skill("skill", given.skill) if given.skill is not None else None
+    return staffing.checked(
+        staffing.StatedNeed(
+            initiative_id=str(given.initiative_id),
+            weeks=given.weeks,
+            percent=given.percent,
+            hours_per_week=given.hours_per_week,
+            skill=skill,
+            min_level=given.min_level if given.min_level is not None else 1,
+            team_id=str(given.team_id) if given.team_id is not None else None,
+            earliest=given.earliest,
+        )
+    )
+
+
+def _line(
+    line: LinePlan,
+    plan: staffing.StaffingPlan,
+    people: dict[str, PersonRow],
+    teams: dict[str, TeamRow],
+) -> StaffingLine:
+    demand = plan.demand[line.line.initiative_id]
+    placements = {placed.need.key: placed for placed in line.placements}
+    reasons = {short.need.key: short.reason for short in line.shortfalls}
+    needs = []
+    for need in line.line.needs:
+        info = plan.needs[need.key]
+        placed = placements.get(need.key)
+        pool = placed.candidate.pool_id if placed else None
+        reason = reasons.get(need.key)
+        if reason is None and placed is None:
+            reason = "not reserved: another need of this initiative cannot be staffed"
+        needs.append(
+            StaffingNeed(
+                key=info.key,
+                source=info.source,
+                allocation_id=_id(info.allocation_id),
+                person_id=_id(info.person_id),
+                team_id=_id(info.team_id),
+                skill=info.skill,
+                min_level=info.min_level,
+                percent=info.percent,
+                hours_per_week=info.hours_per_week,
+                weeks=info.weeks,
+                earliest_week=info.earliest.label,
+                placed=placed is not None,
+                assigned_team=Team.from_row(teams[pool]) if pool in teams else None,
+                assigned_person=Person.from_row(people[pool]) if pool in people else None,
+                first_week=placed.first_week.label if placed else None,
+                last_week=placed.last_week.label if placed else None,
+                reason=reason,
+            )
+        )
+    staffed_from = line.staffed_from
+    return StaffingLine(
+        rank=line.rank,
+        initiative_id=strawberry.ID(demand.initiative_id),
+        title=demand.title,
+        portfolio_id=_id(demand.portfolio_id),
+        period=demand.period,
+        opened_at=demand.opened_at,
+        status=line.status,
+        staffed_from=staffed_from.label if staffed_from else None,
+        needs=needs,
+    )
+
+
+def _id(value: str | None) -> strawberry.ID | None:
+    return strawberry.ID(value) if value is not None else None

@@ -221,7 +221,7 @@ async def release_after_leaving(
     return changed
 
 
-# --- helpers -------------------------------------------------------------------------------------
+# --- helpers -----------------------------------------------------------------------------------
 
 
 async def _check_person(tx: ResourcesTransaction, person_id: str, ends_on: date) -> None:

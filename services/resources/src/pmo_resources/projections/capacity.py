@@ -88,7 +88,7 @@ def working_days(starts_on: date, ends_on: date) -> list[date]:
     return days
 
 
-# --- the commitment context of a command ----------------------------------------------------------
+# --- the commitment context of a command -------------------------------------------------------
 
 
 async def commitment_context(
@@ -125,7 +125,7 @@ async def commitment_context(
     )
 
 
-# --- supply over a window -------------------------------------------------------------------------
+# --- supply over a window ----------------------------------------------------------------------
 
 
 @dataclass
@@ -175,6 +175,7 @@ class Supply:
     people: dict[str, PersonDays]  # by name order
     teams: dict[str, TeamRow]  # by name order
     rosters: dict[str, list[MemberRow]]
+    context: CommitmentContext  # the people's capacities, their teams' rosters, active loads
 
     @property
     def days(self) -> list[date]:
@@ -279,6 +280,7 @@ async def load_supply(
         },
         teams={team.id: team for team in found_teams},
         rosters={team.id: rosters.get(team.id, []) for team in found_teams},
+        context=context,
     )
 
 
@@ -316,7 +318,7 @@ def _person_days(
     return result
 
 
-# --- periods and cells ----------------------------------------------------------------------------
+# --- periods and cells -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
