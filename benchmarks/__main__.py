@@ -16,7 +16,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benchmarks import propagation, report, write_path
-from benchmarks.infra import BenchmarkError, Servers, check_servers, machine, servers
+from benchmarks.infra import (
+    BenchmarkError,
+    Servers,
+    check_servers,
+    code_version,
+    machine,
+    servers,
+)
 
 Runner = Callable[[Servers, Progress, dict[str, str]], Awaitable[dict[str, Any]]]
 
@@ -78,6 +85,7 @@ async def main(args: argparse.Namespace, console: Console) -> None:
         ends = ", ".join(f"{value:.2f}" for value in os.getloadavg())
         result["machine"] = {**about, "load_average_at_end": ends}
         result["time"] = datetime.now(UTC).isoformat(timespec="seconds")
+        result["code"] = code_version()
         result["quick"] = args.quick
         report.show(console, name, result)
         report.save({name: result}, args.output)

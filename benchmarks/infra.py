@@ -12,6 +12,7 @@ import asyncio
 import os
 import platform
 import secrets
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -171,6 +172,27 @@ def kafka_version(bootstrap: str) -> str:
     for jar in sorted(libs.glob("kafka_2.13-*.jar")):
         return jar.stem.removeprefix("kafka_2.13-")
     return "unknown"
+
+
+# The code the benchmarks run: the shared libraries, the two services and the benchmarks.
+MEASURED_PATHS = ("libs", "services/portfolio", "services/metrics", "benchmarks")
+
+
+def code_version() -> dict[str, object]:
+    """The commit measured, and whether the measured code had uncommitted changes (then the
+    figures cannot be reproduced from the commit alone)."""
+    try:
+        commit = subprocess.run(  # fixed arguments, our own repository
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", *MEASURED_PATHS],
+            cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": "unknown", "uncommitted_changes": None}
+    return {"commit": commit, "uncommitted_changes": bool(changed)}
 
 
 async def machine(found: Servers) -> dict[str, object]:
