@@ -364,7 +364,8 @@ class SpendRecorded(DomainEvent):
 
     budget_id: str
     spend_id: str = Field(
-        description="Labour: '<allocation id>/<ISO week>', so accrual is idempotent."
+        description="Labour: '<allocation id>/<ISO week>' ('/<person id>' appended for a team "
+        "allocation's member), so accrual is idempotent."
     )
     kind: SpendKind
     initiative_id: str | None
