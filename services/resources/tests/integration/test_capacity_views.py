@@ -233,3 +233,25 @@ async def test_bad_arguments(
     body = await api.call(query, variables)
     assert list(graphql_errors(body)) == [code], body
     assert fragment in body["errors"][0]["message"]
+
+
+async def test_a_member_joining_mid_week_shares_the_team_hours_from_that_day(api: Api) -> None:
+    team = (await api.team())["id"]
+    ann = (await api.person())["id"]
+    dan = (await api.person())["id"]
+    await api.join(team, ann, 100)
+    await api.join(team, dan, 100, joined_on="2026-02-04")  # a Wednesday
+    # 20 h/week in W06 is 4 h a day: Ann's alone on Monday and Tuesday, then 2 h each.
+    await a.approved(api, team=team, starts_on="2026-02-02", ends_on="2026-02-06", hours="20")
+
+    async def committed(start: str, end: str) -> dict[str, str]:
+        found = (await api.query(UTILISATION, {"from": start, "to": end}))["utilisation"]
+        return {
+            row["person"]["id"]: _plain(row["total"]["committedHours"])
+            for row in found["people"]
+            if row["person"]["id"] in (ann, dan)
+        }
+
+    assert await committed("2026-02-02", "2026-02-03") == {ann: "8", dan: "0"}
+    assert await committed("2026-02-04", "2026-02-06") == {ann: "6", dan: "6"}
+    assert await committed("2026-02-02", "2026-02-08") == {ann: "14", dan: "6"}

@@ -47,6 +47,7 @@ from pmo_resources.domain.capacity import (
     person_hours,
     weekly_capacity,
     weeks_between,
+    working_days_in,
 )
 from pmo_resources.projections import allocations as read_allocations
 from pmo_resources.projections import people as read_people
@@ -295,6 +296,18 @@ def _person_days(
     mine = [load for load in loads if load.person_id == person.id or load.team_id in team_ids]
     capacity_on = context.capacity_of(person.id)
     result = PersonDays(person)
+    # A person allocation puts the same hours on each working day it covers in a week, and so
+    # does a team allocation while the team's roster stays the same all week: the domain's hours
+    # for the week divided by those days, computed once per week. A roster that changes within
+    # the week is computed day by day (the load cut to each day).
+    per_day: dict[tuple[str, IsoWeek], Decimal] = {}
+    steadiness: dict[tuple[str, IsoWeek], bool] = {}
+
+    def steady(team_id: str, week: IsoWeek) -> bool:
+        if (team_id, week) not in steadiness:
+            steadiness[team_id, week] = _roster_steady(context, team_id, week)
+        return steadiness[team_id, week]
+
     for day in days:
         week = IsoWeek.of(day)
         result.capacity[day] = weekly_capacity(capacity_on, week) / WORKING_DAYS
@@ -304,10 +317,16 @@ def _person_days(
         for load in mine:
             if not load.starts_on <= day <= load.ends_on:
                 continue
-            # The load restricted to this one day: the domain's hours for that day alone.
-            hours = person_hours(
-                person.id, replace(load, starts_on=day, ends_on=day), week, context
-            )
+            key = (load.allocation_id, week)
+            if load.team_id is not None and not steady(load.team_id, week):
+                hours = person_hours(
+                    person.id, replace(load, starts_on=day, ends_on=day), week, context
+                )
+            else:
+                if key not in per_day:
+                    covered = working_days_in(week, load.starts_on, load.ends_on)
+                    per_day[key] = person_hours(person.id, load, week, context) / covered
+                hours = per_day[key]
             if not hours:
                 continue
             if load.team_id is None:
@@ -316,6 +335,16 @@ def _person_days(
                 team_hours = result.by_team.setdefault(load.team_id, {})
                 team_hours[day] = team_hours.get(day, ZERO) + hours
     return result
+
+
+def _roster_steady(context: CommitmentContext, team_id: str, week: IsoWeek) -> bool:
+    """Whether the same members are present on every working day of the week."""
+    monday, friday = week.monday, week.friday
+    return not any(
+        monday < member.joined_on <= friday
+        or (member.left_on is not None and monday <= member.left_on < friday)
+        for member in context.roster_of(team_id)
+    )
 
 
 # --- periods and cells -------------------------------------------------------------------------
