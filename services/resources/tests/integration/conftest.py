@@ -23,6 +23,8 @@ from pmo_service.app import create_app
 
 from tests.platform import bearer
 
+from .reacting import settled
+
 START = "2026-01-05"  # a Monday
 
 PERSON_FIELDS = (
@@ -174,6 +176,9 @@ class Api:
 async def resources_app(resources_settings: ResourcesSettings) -> AsyncIterator[FastAPI]:
     application = create_app(definition, resources_settings)
     async with application.router.lifespan_context(application):
+        # The portfolio reactions first catch up with what the session's portfolio tests
+        # published: their events must not land in the middle of a test that counts events.
+        await settled(resources_settings)
         yield application
 
 
