@@ -277,3 +277,35 @@ async def test_staffing_follows_the_approved_allocations_over_the_demand_period(
     # 40 h at 50 %: W01 Wednesday-Friday 3 days (12 h), W02-W07 full (20 h each), then
     # W08-W13 full (20 h each): 12 + 6 x 20 + 6 x 20.
     assert Decimal(line["staffedHours"]) == 252
+
+
+async def test_demand_lines_are_listed_newest_first_by_status_a_page_at_a_time(
+    api: Api, producer: AIOKafkaProducer, topic: str, resources_settings: ResourcesSettings
+) -> None:
+    portfolio = f"portfolio-{uuid.uuid4().hex[:8]}"
+    opened = [initiative() for _ in range(3)]
+    for initiative_id in opened:
+        approval = decided(initiative_id, "APPROVE")
+        approval.data["portfolio_id"] = portfolio
+        await publish(producer, topic, approval)
+    await publish(producer, topic, decided(opened[0], "REJECT"))
+    await settled(resources_settings)
+    listing = """query($p: ID, $s: DemandStatus, $first: Int, $after: String) {
+      demands(portfolioId: $p, status: $s, first: $first, after: $after) {
+        edges { node { initiativeId status openedAt } } pageInfo { hasNextPage endCursor } } }"""
+
+    first = (await api.query(listing, {"p": portfolio, "first": 2}))["demands"]
+    rest = (
+        await api.query(
+            listing, {"p": portfolio, "first": 2, "after": first["pageInfo"]["endCursor"]}
+        )
+    )["demands"]
+    nodes = [edge["node"] for page in (first, rest) for edge in page["edges"]]
+    assert {node["initiativeId"] for node in nodes} == set(opened)
+    keys = [(node["openedAt"], node["initiativeId"]) for node in nodes]
+    assert keys == sorted(keys, reverse=True)  # the newest opening first
+    assert [first["pageInfo"]["hasNextPage"], rest["pageInfo"]["hasNextPage"]] == [True, False]
+    still_open = (await api.query(listing, {"p": portfolio, "s": "OPEN"}))["demands"]
+    assert [edge["node"]["initiativeId"] for edge in still_open["edges"]] == [
+        node["initiativeId"] for node in nodes if node["initiativeId"] != opened[0]
+    ]
