@@ -11,7 +11,8 @@ The allocation itself is refreshed after the locks, so a concurrent change of it
 makes the append CONFLICT).
 
 A team's roster can grow while the locks are being taken (a join locks only the joining person):
-the roster is read again after locking and any newcomer is locked too, until it is stable.
+the roster is read again after locking, and a newcomer makes the approval CONFLICT (send it
+again) rather than be locked out of id order, which could deadlock with another approval.
 
 **Initiatives** belong to the portfolio: any initiative id is accepted here (the demand read
 model, fed by the portfolio's approvals, may not have caught up yet).
@@ -34,9 +35,6 @@ from pmo_resources.projections import allocations as read_allocations
 from pmo_resources.projections import people as read_people
 from pmo_resources.projections import teams as read_teams
 from pmo_resources.projections.capacity import commitment_context
-
-# How often a team's roster may change under a team approval before it gives up (CONFLICT).
-ROSTER_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,14 +266,10 @@ async def _lock_people_of(tx: ResourcesTransaction, allocation: Allocation) -> N
         await tx.lock_people([allocation.person_id])
         return
     assert allocation.team_id is not None
-    locked: set[str] = set()
-    for _ in range(ROSTER_ATTEMPTS):
-        roster = await _roster_ids(tx, allocation.team_id)
-        if roster <= locked:
-            return
-        await tx.lock_people(roster - locked)
-        locked |= roster
-    raise ConflictingRoster(allocation.team_id)
+    roster = await _roster_ids(tx, allocation.team_id)
+    await tx.lock_people(roster)
+    if not await _roster_ids(tx, allocation.team_id) <= roster:
+        raise ConflictingRoster(allocation.team_id)
 
 
 async def _context(
