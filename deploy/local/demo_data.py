@@ -14,7 +14,7 @@ import asyncio
 import os
 import sys
 
-from demo import DemoDataError, HalfLoaded, load
+from demo import DemoDataError, HalfLoaded, ResourcesHalfLoaded, load
 
 GATEWAY = os.environ.get("PMO_GATEWAY_URL", "http://127.0.0.1:4000/graphql")
 
@@ -25,10 +25,12 @@ def main() -> int:
     except DemoDataError as error:
         print(error.report(), file=sys.stderr)
         return 1
-    except HalfLoaded as error:
+    except (HalfLoaded, ResourcesHalfLoaded) as error:
         print(f"demo data: {error}", file=sys.stderr)
         return 1
     print(f"demo data {summary.line()}")
+    if summary.resources is not None:
+        print(f"demo data {summary.resources.line()}")
     return 0
 
 

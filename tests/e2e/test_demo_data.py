@@ -15,6 +15,7 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,15 @@ from pmo_metrics.service import definition as metrics
 from pmo_metrics.settings import MetricsSettings
 from pmo_portfolio.service import definition as portfolio
 from pmo_portfolio.settings import PortfolioSettings
+from pmo_resources.service import definition as resources
+from pmo_resources.settings import ResourcesSettings
 
 from deploy.local.demo import HalfLoaded, Summary, _check_complete, load
 from deploy.local.demo.gateway import Actor, DemoDataError, Gateway
 from deploy.local.demo.loader import DECISION_STATES, LOADING, MOVE_STATES
 from deploy.local.demo.model import FLOW, Initiative, State
 from deploy.local.demo.portfolios import PORTFOLIOS
+from deploy.local.demo.resources import ALLOCATIONS, PEOPLE
 from tests.platform import bearer, free_port, running_platform
 
 pytestmark = pytest.mark.e2e
@@ -41,11 +45,14 @@ CURRENT, NEXT = "2026-Q4", "2027-Q1"
 
 @pytest.fixture(scope="module")
 async def platform(
-    portfolio_settings: PortfolioSettings, metrics_settings: MetricsSettings
+    portfolio_settings: PortfolioSettings,
+    metrics_settings: MetricsSettings,
+    resources_settings: ResourcesSettings,
 ) -> AsyncIterator[dict[str, Any]]:
     services = {
         "portfolio": (portfolio, portfolio_settings),
         "metrics": (metrics, metrics_settings),
+        "resources": (resources, resources_settings),
     }
     async with running_platform(services) as running:
         engine = running.apps["portfolio"].state.runtime.engine
@@ -293,7 +300,10 @@ async def test_a_second_run_changes_nothing(
     head = await platform["store"].head_position()
     again = await load(platform["graphql"], token_settings=portfolio_settings, today=TODAY)
     assert again.loaded is False
-    assert again == dataclasses.replace(loaded, loaded=False)
+    assert loaded.resources is not None
+    assert again == dataclasses.replace(
+        loaded, loaded=False, resources=dataclasses.replace(loaded.resources, loaded=False)
+    )
     assert await platform["store"].head_position() == head
     assert again.line().startswith("already there: 3 portfolios; 39 initiatives (FUNNEL 5,")
 
@@ -346,3 +356,51 @@ async def test_the_script_exits_1_with_a_hint_when_the_gateway_is_down() -> None
     assert process.returncode == 1
     assert "cannot reach the gateway" in stderr.decode()
     assert "hint: is `make up` running? see .local/log/gateway.log" in stderr.decode()
+
+
+async def test_resources_people_heat_map_overrides_and_licence_gap(
+    loaded: Summary, platform: dict[str, Any], portfolio_settings: PortfolioSettings
+) -> None:
+    """The resources demo: 36 people in six teams, over 100 % only where the PMO overrode it."""
+    assert loaded.resources is not None
+    found = loaded.resources
+    assert (found.loaded, found.teams, found.people) == (True, 6, len(PEOPLE))
+    assert (found.overrides, found.budgets, found.tools, found.licence_gaps) == (2, 3, 4, 1)
+    assert found.allocations == len(ALLOCATIONS)
+    assert found.spent > Decimal("93200"), "labour accrued on top of the expenses"
+
+    teams = await query(
+        platform, portfolio_settings, "{ teams(first: 100) { edges { node { id name } } } }"
+    )
+    mobile = next(e["node"]["id"] for e in teams["teams"]["edges"]
+                  if e["node"]["name"] == "Mobile & Web Banking")  # fmt: skip
+    data = await query(
+        platform,
+        portfolio_settings,
+        """query($team: ID!, $from: Date!) {
+             capacityHeatMap(from: $from, weeks: 13, teamId: $team) {
+               people { person { name allocations(status: APPROVED) { overrides { reason } } }
+                        cells { overallocated } }
+               teams { team { name } cells { overallocated overallocatedMembers } } }
+             licenceGaps { person { name } tool { name } team { name } } }""",
+        team=mobile,
+        **{"from": "2026-10-01"},
+    )
+    heat = data["capacityHeatMap"]
+    over = {
+        row["person"]["name"]
+        for row in heat["people"]
+        if any(c["overallocated"] for c in row["cells"])
+    }
+    overridden = {
+        row["person"]["name"]
+        for row in heat["people"]
+        if any(a["overrides"] for a in row["person"]["allocations"])
+    }
+    assert over == overridden == {"Ben Okafor"}
+    [team] = heat["teams"]
+    # Ben's partial first week (Thursday and Friday) is within the week's capacity.
+    assert max(c["overallocatedMembers"] for c in team["cells"]) == 1
+    assert [
+        (g["person"]["name"], g["tool"]["name"], g["team"]["name"]) for g in data["licenceGaps"]
+    ] == [("Rosa Jimenez", "Databricks", "Data Products")]

@@ -7,6 +7,7 @@ that produce it are planned and run by `demo.loader`, and `demo.readback` reads 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import httpx
@@ -15,11 +16,29 @@ from pmo_service.settings import BaseAppSettings
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .gateway import HINT, DemoDataError, Gateway
-from .loader import LOADING, HalfLoaded, Loader
+from .loader import LOADING, HalfLoaded, Loader, Step, quarter
 from .portfolios import PORTFOLIOS
 from .readback import Summary, existing, summary
+from .resources import (
+    ResourcesHalfLoaded,
+    ResourcesLoader,
+    ResourcesSummary,
+    check_complete,
+    existing_teams,
+    initiative_ids,
+    resources_summary,
+)
 
-__all__ = ["HINT", "DemoDataError", "HalfLoaded", "Summary", "load"]
+__all__ = [
+    "HINT",
+    "DemoDataError",
+    "HalfLoaded",
+    "ResourcesHalfLoaded",
+    "ResourcesSummary",
+    "Summary",
+    "load",
+    "load_resources",
+]
 
 
 async def load(
@@ -35,8 +54,11 @@ async def load(
     - `today`: the day the budget periods and review dates are relative to (default: today, UTC);
     - `progress`: show a progress bar (steps done / total) on the terminal.
 
+    Then the resources demo data (`load_resources`), unless it is there; its summary is
+    `Summary.resources`.
+
     Raises DemoDataError (a call failed: `report()` says which, with what, and why) or
-    HalfLoaded (an earlier load stopped half-way).
+    HalfLoaded / ResourcesHalfLoaded (an earlier load stopped half-way).
     """
     settings = token_settings if token_settings is not None else PortfolioSettings()
     async with httpx.AsyncClient(timeout=30) as client:
@@ -47,23 +69,47 @@ async def load(
         if found:
             _check_complete(names, found)
             ids = [portfolio["id"] for portfolio in found]
-            return await summary(loader.gateway, ids, loaded=False)
+            portfolios = await summary(loader.gateway, ids, loaded=False)
+        else:
+            await _run(loader.plan(), "demo data", progress)
+            ids = [loader.ids[name] for name in names]
+            portfolios = await summary(loader.gateway, ids, loaded=True)
+        resources = await load_resources(loader.gateway, ids, loader.today, progress=progress)
+        return dataclasses.replace(portfolios, resources=resources)
 
-        steps = loader.plan()
-        with Progress(
-            TextColumn("{task.description:<44.44}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=not progress,
-        ) as bar:
-            task = bar.add_task("demo data", total=len(steps))
-            for step in steps:
-                bar.update(task, description=step.label)
-                await step.run()
-                bar.advance(task)
-            bar.update(task, description="demo data")
-        return await summary(loader.gateway, [loader.ids[name] for name in names], loaded=True)
+
+async def load_resources(
+    gateway: Gateway, portfolio_ids: list[str], today: date, *, progress: bool = False
+) -> ResourcesSummary:
+    """Load the resources demo data (people, teams, allocations to the demo initiatives of the
+    portfolios `portfolio_ids`, budgets, tools), unless the demo teams are there."""
+    there = await existing_teams(gateway)
+    if not there:
+        loader = ResourcesLoader(gateway, today, await initiative_ids(gateway, portfolio_ids))
+        await _run(loader.plan(), "resources demo data", progress)
+        there = await existing_teams(gateway)
+        loaded = True
+    else:
+        loaded = False
+    check_complete(there)
+    team_ids = [team["id"] for team in there.values()]
+    return await resources_summary(gateway, team_ids, quarter(today), loaded=loaded)
+
+
+async def _run(steps: list[Step], title: str, progress: bool) -> None:
+    with Progress(
+        TextColumn("{task.description:<44.44}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not progress,
+    ) as bar:
+        task = bar.add_task(title, total=len(steps))
+        for step in steps:
+            bar.update(task, description=step.label)
+            await step.run()
+            bar.advance(task)
+        bar.update(task, description=title)
 
 
 def _check_complete(names: list[str], found: list[dict[str, str]]) -> None:

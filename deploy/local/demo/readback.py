@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import operations as op
 from .gateway import Actor, Gateway
 from .model import State
+
+if TYPE_CHECKING:
+    from .resources import ResourcesSummary
 
 READER = Actor("jonas.weber", "pmo")
 
@@ -27,6 +30,7 @@ class Summary:
     decisions: dict[str, int]  # per kind
     reviews: dict[str, int]  # per status
     overrides: int
+    resources: ResourcesSummary | None = None  # the resources demo data, once loaded after these
 
     def line(self) -> str:
         states = ", ".join(f"{state} {count}" for state, count in self.initiatives.items())
