@@ -176,6 +176,7 @@ def kafka_version(bootstrap: str) -> str:
 
 # The code the benchmarks run: the shared libraries, the two services and the benchmarks.
 MEASURED_PATHS = ("libs", "services/portfolio", "services/metrics", "benchmarks")
+RESULTS_PATH = "benchmarks/results.json"  # written by the run itself
 
 
 def code_version() -> dict[str, object]:
@@ -187,7 +188,7 @@ def code_version() -> dict[str, object]:
             cwd=REPO_ROOT, capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
         changed = subprocess.run(
-            ["git", "status", "--porcelain", "--", *MEASURED_PATHS],
+            ["git", "status", "--porcelain", "--", *MEASURED_PATHS, f":!{RESULTS_PATH}"],
             cwd=REPO_ROOT, capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
