@@ -8,6 +8,7 @@ supervised for the life of the process.
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -99,6 +100,21 @@ def kafka_readiness(runtime: Runtime[Any]) -> Sequence[ReadinessCheck]:
     return [
         ReadinessCheck("kafka", functools.partial(kafka_ping, runtime.settings.kafka_bootstrap))
     ]
+
+
+def freeze_startup_heap() -> None:
+    """Move everything allocated so far (modules, schema, settings: the long-lived start-up heap)
+    out of the garbage collector's reach. Call it once, just before serving.
+
+    A full collection traverses every tracked object; in a service that is mostly the start-up
+    heap, which never becomes garbage. Measured on ``pmo-portfolio serve`` (proposeInitiative at
+    concurrency 8, 3,200 commands): the ten full collections took ~100 ms each, 1.05 s in all
+    (and the p99); frozen first, twelve took 0.33 s, and the service's CPU per command fell from
+    4.09 to 3.67 ms. Start-up garbage is collected before the freeze; frozen objects are still
+    freed by reference counting, only a cycle among them would outlive the process's need.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(definition: ServiceDefinition[S], settings: S | None = None) -> FastAPI:

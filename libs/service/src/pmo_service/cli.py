@@ -18,7 +18,7 @@ import uvicorn
 from pmo_events.errors import DomainError
 from rich.console import Console
 
-from pmo_service.app import Runtime, ServiceDefinition, create_app
+from pmo_service.app import Runtime, ServiceDefinition, create_app, freeze_startup_heap
 from pmo_service.devkeys import issue_dev_token
 from pmo_service.migrations import MigrationError, upgrade
 from pmo_service.settings import ServiceSettings, SettingsError
@@ -58,6 +58,7 @@ def build_cli(definition: ServiceDefinition[Any]) -> typer.Typer:
         }
         loaded = settings(**overrides)
         app = create_app(definition, loaded)
+        freeze_startup_heap()
         # log_config=None: uvicorn's records go through the service's structured logging.
         uvicorn.run(app, host=loaded.host, port=loaded.port, log_config=None, access_log=True)
 
